@@ -1,0 +1,290 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Strict-mode submission path: validation and translation of one guest I/O command. Hot path:
+ * no allocation, no logging, no locks; every guest value is read once from a private copy. */
+#include <string.h>
+#include <libnvme.h>
+
+#include "agent/vctrl/sqe.h"
+
+NVP_ENUM_IMPL(nvp_sqe_verdict, NvpSqeVerdict, NVP_SQE_LAST,
+              "ok", "bad-opcode", "bad-flags", "sgl", "bad-nsid", "bad-field", "lba-range",
+              "too-long", "prp-offset", "prp-out-of-ram", "dsm-range");
+
+#define PAGE_MASK ((guint64)NVP_PAGE_SIZE - 1)
+
+/* Read/Write/Compare CDW12: NLB 15:0, DTYPE 23:20, STC 24, PRINFO 29:26, FUA 30, LR 31.
+ * Write Zeroes adds DEAC 25. We expose no protection information, directives or storage tags. */
+#define RW_CDW12_ALLOWED (0xffffu | (1u << 30) | (1u << 31))
+#define WZ_CDW12_ALLOWED (RW_CDW12_ALLOWED | (1u << 25))
+
+/*
+ * PRP list buffers: each command with a PRP list (or a DSM range list) needs agent memory that
+ * stays untouched until the SSD has fetched it. Indexing that memory by SQ slot would be unsafe:
+ * a guest may reuse an SQ slot while the command that last used it is still in flight (Linux does,
+ * since SQ slots are released on SQHD progress, not on completion). We index it by
+ * (CID & 0xfff) % depth instead. For Linux the low 12 bits of the CID are the blk-mq tag, which
+ * is < queue depth and unique among outstanding commands, so no two in-flight commands share a
+ * buffer. For any other guest a collision can only corrupt that guest's own transfer: every list
+ * entry is validated against the guest's own RAM before the SSD sees it, so isolation holds.
+ */
+guint32
+nvp_sqe_list_slot(const NvpSqeCtx *ctx, guint16 cid)
+{
+    return (guint32)(cid & 0xfff) % ctx->n_list_slots;
+}
+
+static inline gboolean
+lba_range_ok(const NvpSqeCtx *ctx, guint64 slba, guint64 nblocks)
+{
+    /* overflow-safe: slba + nblocks <= lba_count */
+    return nblocks <= ctx->lba_count && slba <= ctx->lba_count - nblocks;
+}
+
+static inline gboolean
+nsid_ok(guint32 nsid)
+{
+    return nsid == 1;
+}
+
+/* Rewrites the PRPs of a transfer of @len bytes (len > 0) into the window, copying a PRP list
+ * into the slot's list buffer. */
+static NvpSqeVerdict
+translate_prps(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, guint64 len,
+               gboolean device_writes)
+{
+    guint64 prp1 = in->prp1;
+    guint64 prp2 = in->prp2;
+    guint64 first;
+
+    if (prp1 & 3)
+        return NVP_SQE_PRP_OFFSET;
+    first = NVP_PAGE_SIZE - (prp1 & PAGE_MASK);
+    if (first > len)
+        first = len;
+    if (!ctx->map(ctx->map_data, prp1, first, device_writes))
+        return NVP_SQE_PRP_OUT_OF_RAM;
+    out->prp1 = ctx->window_base + prp1;
+    len -= first;
+
+    if (len == 0) {
+        out->prp2 = 0;
+        return NVP_SQE_OK;
+    }
+    if (len <= NVP_PAGE_SIZE) {
+        if (prp2 & PAGE_MASK)
+            return NVP_SQE_PRP_OFFSET;
+        if (!ctx->map(ctx->map_data, prp2, len, device_writes))
+            return NVP_SQE_PRP_OUT_OF_RAM;
+        out->prp2 = ctx->window_base + prp2;
+        return NVP_SQE_OK;
+    }
+
+    /* PRP list: n entries, possibly chained across guest list pages. */
+    {
+        guint32 n = (guint32)((len + PAGE_MASK) >> NVP_PAGE_SHIFT);
+        guint32 slot = nvp_sqe_list_slot(ctx, in->cid);
+        guint64 *dst = (guint64 *)(ctx->list_vaddr + (gsize)slot * NVP_SQE_LIST_STRIDE);
+        guint64 list = prp2;
+        guint32 done = 0;
+
+        if (n > NVP_SQE_LIST_STRIDE / sizeof(guint64))
+            return NVP_SQE_TOO_LONG;
+        if (list & 7)
+            return NVP_SQE_PRP_OFFSET;
+
+        while (done < n) {
+            guint32 in_page = (guint32)((NVP_PAGE_SIZE - (list & PAGE_MASK)) / sizeof(guint64));
+            guint32 left = n - done;
+            guint32 take = left <= in_page ? left : in_page - 1;  /* last slot chains */
+            const guint64 *src;
+
+            if (take == 0)
+                return NVP_SQE_PRP_OFFSET;  /* a page holding only a chain pointer */
+            src = ctx->map(ctx->map_data, list,
+                           (guint64)(take + (left > in_page ? 1 : 0)) * sizeof(guint64), FALSE);
+            if (!src)
+                return NVP_SQE_PRP_OUT_OF_RAM;
+            memcpy(dst + done, src, (gsize)take * sizeof(guint64));
+            done += take;
+            if (done < n) {
+                list = src[take];
+                if (list & PAGE_MASK)
+                    return NVP_SQE_PRP_OFFSET;
+            }
+        }
+
+        /* validate the private copy, then rewrite it in place */
+        for (guint32 i = 0; i < n; i++) {
+            guint64 e = dst[i];
+            guint64 elen = len > NVP_PAGE_SIZE ? NVP_PAGE_SIZE : len;
+
+            if (e & PAGE_MASK)
+                return NVP_SQE_PRP_OFFSET;
+            if (!ctx->map(ctx->map_data, e, elen, device_writes))
+                return NVP_SQE_PRP_OUT_OF_RAM;
+            dst[i] = ctx->window_base + e;
+            len -= elen;
+        }
+        out->prp2 = ctx->list_iova + (guint64)slot * NVP_SQE_LIST_STRIDE;
+    }
+    return NVP_SQE_OK;
+}
+
+static NvpSqeVerdict
+translate_rw(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, gboolean device_writes)
+{
+    guint64 slba = (guint64)in->cdw10 | ((guint64)in->cdw11 << 32);
+    guint64 nblocks = (guint64)(in->cdw12 & 0xffff) + 1;
+    guint64 len = nblocks << ctx->lba_shift;
+
+    if (in->cdw12 & ~RW_CDW12_ALLOWED)
+        return NVP_SQE_BAD_FIELD;
+    if (!lba_range_ok(ctx, slba, nblocks))
+        return NVP_SQE_LBA_RANGE;
+    if (len > ctx->max_transfer)
+        return NVP_SQE_TOO_LONG;
+    slba += ctx->lba_start;
+    out->cdw10 = (guint32)slba;
+    out->cdw11 = (guint32)(slba >> 32);
+    out->cdw12 = in->cdw12;
+    out->cdw13 = in->cdw13;        /* dataset management hints */
+    return translate_prps(ctx, in, out, len, device_writes);
+}
+
+static NvpSqeVerdict
+translate_write_zeroes(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
+{
+    guint64 slba = (guint64)in->cdw10 | ((guint64)in->cdw11 << 32);
+    guint64 nblocks = (guint64)(in->cdw12 & 0xffff) + 1;
+
+    if (in->cdw12 & ~WZ_CDW12_ALLOWED)
+        return NVP_SQE_BAD_FIELD;
+    if (!lba_range_ok(ctx, slba, nblocks))
+        return NVP_SQE_LBA_RANGE;
+    slba += ctx->lba_start;
+    out->cdw10 = (guint32)slba;
+    out->cdw11 = (guint32)(slba >> 32);
+    out->cdw12 = in->cdw12;
+    return NVP_SQE_OK;
+}
+
+/* Gathers @len bytes (<= one page) of guest data described by PRP1/PRP2 into @dst. */
+static NvpSqeVerdict
+gather_small(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, guint8 *dst, guint32 len)
+{
+    guint64 first = NVP_PAGE_SIZE - (in->prp1 & PAGE_MASK);
+    const void *src;
+
+    if (in->prp1 & 3)
+        return NVP_SQE_PRP_OFFSET;
+    if (first > len)
+        first = len;
+    src = ctx->map(ctx->map_data, in->prp1, first, FALSE);
+    if (!src)
+        return NVP_SQE_PRP_OUT_OF_RAM;
+    memcpy(dst, src, first);
+    if (first < len) {
+        if (in->prp2 & PAGE_MASK)
+            return NVP_SQE_PRP_OFFSET;
+        src = ctx->map(ctx->map_data, in->prp2, len - first, FALSE);
+        if (!src)
+            return NVP_SQE_PRP_OUT_OF_RAM;
+        memcpy(dst + first, src, len - first);
+    }
+    return NVP_SQE_OK;
+}
+
+static NvpSqeVerdict
+translate_dsm(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
+{
+    guint32 nr = (in->cdw10 & 0xff) + 1;
+    guint32 slot = nvp_sqe_list_slot(ctx, in->cid);
+    NvpDsmRange *ranges = (NvpDsmRange *)(ctx->list_vaddr + (gsize)slot * NVP_SQE_LIST_STRIDE);
+    NvpSqeVerdict v;
+
+    if (in->cdw10 & ~0xffu)
+        return NVP_SQE_BAD_FIELD;
+    if (in->cdw11 & ~0x7u)                 /* IDR, IDW, AD */
+        return NVP_SQE_BAD_FIELD;
+    v = gather_small(ctx, in, (guint8 *)ranges, nr * (guint32)sizeof(NvpDsmRange));
+    if (v != NVP_SQE_OK)
+        return v;
+    for (guint32 i = 0; i < nr; i++) {
+        guint64 slba = ranges[i].slba;
+        guint64 nlb = ranges[i].nlb;
+
+        if (nlb == 0) {
+            ranges[i].slba = ctx->lba_start;
+            continue;
+        }
+        if (!lba_range_ok(ctx, slba, nlb))
+            return NVP_SQE_DSM_RANGE;
+        ranges[i].slba = slba + ctx->lba_start;
+    }
+    out->cdw10 = in->cdw10;
+    out->cdw11 = in->cdw11;
+    out->prp1 = ctx->list_iova + (guint64)slot * NVP_SQE_LIST_STRIDE;
+    out->prp2 = 0;
+    return NVP_SQE_OK;
+}
+
+static NvpSqeVerdict
+translate(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
+{
+    if (in->flags & 0xc0)
+        return NVP_SQE_SGL;
+    if (in->flags)
+        return NVP_SQE_BAD_FLAGS;
+
+    switch (in->opcode) {
+    case nvme_cmd_flush:
+        if (in->nsid != 1 && in->nsid != 0xffffffffu)
+            return NVP_SQE_BAD_NSID;
+        return NVP_SQE_OK;
+    case nvme_cmd_write:
+        if (!nsid_ok(in->nsid))
+            return NVP_SQE_BAD_NSID;
+        return translate_rw(ctx, in, out, FALSE);
+    case nvme_cmd_read:
+        if (!nsid_ok(in->nsid))
+            return NVP_SQE_BAD_NSID;
+        return translate_rw(ctx, in, out, TRUE);
+    case nvme_cmd_compare:
+        if (!nsid_ok(in->nsid))
+            return NVP_SQE_BAD_NSID;
+        return translate_rw(ctx, in, out, FALSE);
+    case nvme_cmd_write_zeroes:
+        if (!nsid_ok(in->nsid))
+            return NVP_SQE_BAD_NSID;
+        return translate_write_zeroes(ctx, in, out);
+    case nvme_cmd_dsm:
+        if (!nsid_ok(in->nsid))
+            return NVP_SQE_BAD_NSID;
+        return translate_dsm(ctx, in, out);
+    default:
+        return NVP_SQE_BAD_OPCODE;
+    }
+}
+
+NvpSqeVerdict
+nvp_sqe_translate(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
+{
+    NvpSqeVerdict v;
+
+    /* Start from a clean command: only fields a handler copies on purpose reach the SSD. */
+    memset(out, 0, sizeof(*out));
+    out->opcode = in->opcode;
+    out->cid = in->cid;
+    out->nsid = ctx->hw_nsid;
+
+    v = translate(ctx, in, out);
+    if (G_LIKELY(v == NVP_SQE_OK))
+        return v;
+
+    memset(out, 0, sizeof(*out));
+    out->opcode = nvme_cmd_read;
+    out->cid = in->cid;
+    out->nsid = 0;                     /* never a valid namespace: Invalid Namespace or Format */
+    out->prp1 = ctx->scratch_iova;
+    return v;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The strict-mode submission path: validate one guest I/O command
+ * and translate it (NSID, LBA extent, PRPs into the slice's IOVA window) for the hardware SQ. */
+#pragma once
+
+#include <glib.h>
+
+#include "common/enum.h"
+#include "common/nvme-wire.h"
+
+/* DSM range, as in guest memory. */
+typedef struct {
+    guint32 cattr;
+    guint32 nlb;
+    guint64 slba;
+} NvpDsmRange;
+G_STATIC_ASSERT(sizeof(NvpDsmRange) == 16);
+
+#define NVP_PAGE_SHIFT 12
+#define NVP_PAGE_SIZE (1u << NVP_PAGE_SHIFT)
+/* Each SQ slot owns one page-aligned page for its copied PRP list / DSM range list: 512 entries,
+ * so a transfer of up to 2 MiB never needs a chained list in agent memory. */
+#define NVP_SQE_LIST_STRIDE NVP_PAGE_SIZE
+#define NVP_SQE_MAX_TRANSFER (512u * NVP_PAGE_SIZE)
+
+/* The verdict on one command: OK, or why it was rejected (one counter each in the stats). */
+typedef enum {
+    NVP_SQE_OK,
+    NVP_SQE_BAD_OPCODE,
+    NVP_SQE_BAD_FLAGS,        /* fused operation or reserved bits */
+    NVP_SQE_SGL,              /* PSDT != 0 */
+    NVP_SQE_BAD_NSID,
+    NVP_SQE_BAD_FIELD,        /* protection info, directives, storage tags ... */
+    NVP_SQE_LBA_RANGE,
+    NVP_SQE_TOO_LONG,         /* transfer above MDTS */
+    NVP_SQE_PRP_OFFSET,       /* misaligned PRP entry or list pointer */
+    NVP_SQE_PRP_OUT_OF_RAM,   /* a PRP (or list) outside the guest's mapped RAM */
+    NVP_SQE_DSM_RANGE,        /* a Dataset Management range outside the extent */
+
+    NVP_SQE_LAST
+} NvpSqeVerdict;
+NVP_ENUM_DECL(nvp_sqe_verdict, NvpSqeVerdict);
+
+/* Host pointer to guest memory [gpa, gpa+len) if that range lies wholly inside one region mapped
+ * in the slice's IOVA window (and writable by the device if @device_writes), else NULL. */
+typedef void *(*NvpGuestMapFunc)(gpointer data, guint64 gpa, guint64 len, gboolean device_writes);
+
+/* Everything the translator needs about one slice + one queue. Read-only on the hot path. */
+typedef struct {
+    guint32 hw_nsid;          /* physical namespace */
+    guint64 lba_start;        /* extent, in logical blocks of the physical namespace */
+    guint64 lba_count;
+    guint32 lba_shift;        /* log2 of the logical block size */
+    guint32 max_transfer;     /* advertised MDTS in bytes, <= NVP_SQE_MAX_TRANSFER */
+    guint64 window_base;      /* IOVA of guest physical address 0 */
+    NvpGuestMapFunc map;
+    gpointer map_data;
+    /* agent-owned list buffers of this queue: n_list_slots pages, at list_vaddr / list_iova */
+    guint8 *list_vaddr;
+    guint64 list_iova;
+    guint32 n_list_slots;
+    guint64 scratch_iova;     /* an agent page the replacement of a rejected command points at */
+} NvpSqeCtx;
+
+/* Validates @in (a private copy of the guest's SQE) and writes the command for the hardware SQ to
+ * @out. On a rejection @out is a Read of NSID 0 with the guest's CID, which every controller fails
+ * with Invalid Namespace, so the guest still gets an in-order error completion. Never allocates,
+ * never logs; callable on arbitrary 64-byte input (fuzzing entry point). */
+NvpSqeVerdict nvp_sqe_translate(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out);
+
+/* The list-buffer slot a command uses; see the comment in sqe.c. */
+guint32 nvp_sqe_list_slot(const NvpSqeCtx *ctx, guint16 cid);
