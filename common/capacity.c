@@ -9,7 +9,7 @@ gboolean
 nvp_capacity_parse(xmlNode *node, const char *name, NvpXmlPresence presence, guint64 *bytes,
                    GError **error)
 {
-    g_autofree char *value_xpath = g_strdup_printf("string(%s)", name);
+    g_autofree char *value_xpath = g_strdup(name);
     g_autofree char *unit = NULL;
     g_autoptr(GError) local = NULL;
     guint64 value = G_MAXUINT64;

@@ -126,7 +126,7 @@ nvp_controller_parse_node(xmlNode *root, GError **error)
     int state = NVP_CONTROLLER_STATE_ADOPTED;
     guint max_strlen = NVP_CONTROLLER_MAX_STRING;
 
-    if (!nvp_xml_get_string(root, "string(name)", NVP_XML_REQUIRED, &name, error))
+    if (!nvp_xml_get_string(root, "name", NVP_XML_REQUIRED, &name, error))
         return NULL;
     if (!nvp_pci_addr_parse(name, &addr, &local)) {
         g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE, _("line %ld: %s"),
@@ -154,13 +154,13 @@ nvp_controller_parse_node(xmlNode *root, GError **error)
             return NULL;
         }
     }
-    if (!nvp_xml_get_enum(root, "string(state)", NVP_XML_OPTIONAL,
+    if (!nvp_xml_get_enum(root, "state", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_controller_state_from_string, &state, error))
         return NULL;
     ctrl->state = state;
-    if (!nvp_xml_get_string(root, "string(serial)", NVP_XML_OPTIONAL, &ctrl->serial, error) ||
-        !nvp_xml_get_string(root, "string(model)", NVP_XML_OPTIONAL, &ctrl->model, error) ||
-        !nvp_xml_get_string(root, "string(firmware)", NVP_XML_OPTIONAL, &ctrl->firmware, error))
+    if (!nvp_xml_get_string(root, "serial", NVP_XML_OPTIONAL, &ctrl->serial, error) ||
+        !nvp_xml_get_string(root, "model", NVP_XML_OPTIONAL, &ctrl->model, error) ||
+        !nvp_xml_get_string(root, "firmware", NVP_XML_OPTIONAL, &ctrl->firmware, error))
         return NULL;
     if ((ctrl->serial && strlen(ctrl->serial) > max_strlen) ||
         (ctrl->model && strlen(ctrl->model) > max_strlen) ||

@@ -38,7 +38,7 @@ nvp_namespace_parse_node(xmlNode *node, GError **error)
 
     if (!nvp_xml_get_uint(node, "@id", NVP_XML_REQUIRED, 1, 0xfffffffe, &nsid, error) ||
         !nvp_capacity_parse(node, "capacity", NVP_XML_REQUIRED, &ns->capacity, error) ||
-        !nvp_xml_get_uint(node, "string(blocksize)", NVP_XML_REQUIRED, 512, 65536, &block_size,
+        !nvp_xml_get_uint(node, "blocksize", NVP_XML_REQUIRED, 512, 65536, &block_size,
                           error))
         return NULL;
     ns->nsid = nsid;

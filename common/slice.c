@@ -53,22 +53,22 @@ nvp_slice_parse_node(xmlNode *root, GError **error)
     guint uid = 0, gid = 0;
     g_autofree char *lower = NULL;
 
-    if (!nvp_xml_get_string(root, "string(volume)", NVP_XML_REQUIRED, &slice->volume, error) ||
-        !nvp_xml_get_string(root, "string(controller)", NVP_XML_OPTIONAL, &slice->controller,
+    if (!nvp_xml_get_string(root, "volume", NVP_XML_REQUIRED, &slice->volume, error) ||
+        !nvp_xml_get_string(root, "controller", NVP_XML_OPTIONAL, &slice->controller,
                             error) ||
         !nvp_xml_get_string(root, "domain/@uuid", NVP_XML_REQUIRED, &slice->domain_uuid,
                             error) ||
         !nvp_xml_get_string(root, "domain/@name", NVP_XML_OPTIONAL, &slice->domain_name,
                             error) ||
-        !nvp_xml_get_uint(root, "string(queues)", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX,
+        !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX,
                           &slice->queues, error) ||
-        !nvp_xml_get_enum(root, "string(isolation)", NVP_XML_OPTIONAL,
+        !nvp_xml_get_enum(root, "isolation", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_isolation_from_string, &isolation, error) ||
-        !nvp_xml_get_string(root, "string(socket)", NVP_XML_OPTIONAL, &slice->socket_path,
+        !nvp_xml_get_string(root, "socket", NVP_XML_OPTIONAL, &slice->socket_path,
                             error) ||
         !nvp_xml_get_uint(root, "owner/@uid", NVP_XML_OPTIONAL, 0, G_MAXUINT32, &uid, error) ||
         !nvp_xml_get_uint(root, "owner/@gid", NVP_XML_OPTIONAL, 0, G_MAXUINT32, &gid, error) ||
-        !nvp_xml_get_enum(root, "string(state)", NVP_XML_OPTIONAL,
+        !nvp_xml_get_enum(root, "state", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_slice_state_from_string, &state, error) ||
         !nvp_xml_get_uint64(root, "counters/@submitted", NVP_XML_OPTIONAL, 0, G_MAXUINT64,
                             &slice->counters.submitted, error) ||

@@ -76,18 +76,18 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
 
     if (!nvp_xml_get_enum(root, "@type", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_volume_type_from_string, &type, error) ||
-        !nvp_xml_get_string(root, "string(name)", NVP_XML_REQUIRED, &vol->name, error) ||
-        !nvp_xml_get_string(root, "string(uuid)", NVP_XML_OPTIONAL, &vol->uuid, error) ||
-        !nvp_xml_get_string(root, "string(controller)", NVP_XML_REQUIRED, &vol->controller,
+        !nvp_xml_get_string(root, "name", NVP_XML_REQUIRED, &vol->name, error) ||
+        !nvp_xml_get_string(root, "uuid", NVP_XML_OPTIONAL, &vol->uuid, error) ||
+        !nvp_xml_get_string(root, "controller", NVP_XML_REQUIRED, &vol->controller,
                             error) ||
-        !nvp_xml_get_uint(root, "string(namespace)", NVP_XML_OPTIONAL, 1, 0xfffffffe, &nsid,
+        !nvp_xml_get_uint(root, "namespace", NVP_XML_OPTIONAL, 1, 0xfffffffe, &nsid,
                           error) ||
         !nvp_capacity_parse(root, "capacity", NVP_XML_OPTIONAL, &vol->capacity, error) ||
-        !nvp_xml_get_uint(root, "string(blocksize)", NVP_XML_OPTIONAL, 512, 65536, &block_size,
+        !nvp_xml_get_uint(root, "blocksize", NVP_XML_OPTIONAL, 512, 65536, &block_size,
                           error) ||
-        !nvp_xml_get_enum(root, "string(isolation)", NVP_XML_OPTIONAL,
+        !nvp_xml_get_enum(root, "isolation", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_isolation_from_string, &isolation, error) ||
-        !nvp_xml_get_uint(root, "string(queues)", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX,
+        !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX,
                           &vol->queues, error))
         return NULL;
     vol->type = type;
