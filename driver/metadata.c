@@ -285,31 +285,26 @@ char *
 nvp_domain_metadata_format(const NvpDomainMetadata *md, gboolean with_ns)
 {
     g_autoptr(NvpXmlWriter) w = nvp_xml_writer_new();
-    const char *p = with_ns ? NVP_DOMAIN_METADATA_PREFIX ":" : "";
-    g_autofree char *volumes = g_strconcat(p, "volumes", NULL);
-    g_autofree char *volume = g_strconcat(p, "volume", NULL);
-    g_autofree char *device = g_strconcat(p, "device", NULL);
-    g_autofree char *socket = g_strconcat(p, "socket", NULL);
 
-    nvp_xml_writer_start(w, volumes);
+    nvp_xml_writer_start(w, "volumes");
     if (with_ns)
-        nvp_xml_writer_attr(w, "xmlns:" NVP_DOMAIN_METADATA_PREFIX, NVP_DOMAIN_METADATA_URI);
+        nvp_xml_writer_attr(w, "xmlns", NVP_DOMAIN_METADATA_URI);
     nvp_xml_writer_attr(w, "memory-backing-added", md->memory_backing_added ? "yes" : NULL);
     nvp_xml_writer_attr(w, "memfd-added", md->memfd_added ? "yes" : NULL);
     nvp_xml_writer_attr(w, "shared-added", md->shared_added ? "yes" : NULL);
     for (guint i = 0; i < md->volumes->len; i++) {
         const NvpDomainVolume *vol = g_ptr_array_index(md->volumes, i);
 
-        nvp_xml_writer_start(w, volume);
+        nvp_xml_writer_start(w, "volume");
         nvp_xml_writer_attr(w, "name", vol->name);
         if (vol->queues)
             nvp_xml_writer_attr_printf(w, "queues", "%u", vol->queues);
-        nvp_xml_writer_start(w, device);
+        nvp_xml_writer_start(w, "device");
         nvp_xml_writer_attr(w, "id", vol->device_id);
         nvp_xml_writer_attr_printf(w, "port", "%u", vol->port);
         nvp_xml_writer_attr(w, "plug", nvp_domain_plug_to_string(vol->plug));
         nvp_xml_writer_end(w);
-        nvp_xml_writer_start(w, socket);
+        nvp_xml_writer_start(w, "socket");
         nvp_xml_writer_attr(w, "path", vol->socket);
         nvp_xml_writer_end(w);
         nvp_xml_writer_end(w);

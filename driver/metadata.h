@@ -71,9 +71,9 @@ NvpDomainMetadata *nvp_domain_metadata_parse_node(xmlNode *node, GError **error)
 /* Our element in @domain (a parsed <domain>), or NULL when the domain has none. */
 xmlNode *nvp_domain_metadata_find_node(xmlNode *domain);
 
-/* Our element as text, two-space indented. @with_ns: prefixed "nvp:" with its xmlns declaration
- * (for domain XML); without: bare, as virDomainSetMetadata() wants it (libvirt adds the
- * namespace from its uri and key arguments). */
+/* Our element as text, two-space indented. @with_ns: our namespace as the element's default
+ * namespace (for domain XML; libvirt keeps it as written); without: bare, as
+ * virDomainSetMetadata() wants it (libvirt adds the namespace from its uri and key arguments). */
 char *nvp_domain_metadata_format(const NvpDomainMetadata *md, gboolean with_ns);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC(NvpDomainVolume, nvp_domain_volume_free)
