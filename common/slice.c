@@ -13,7 +13,6 @@ nvp_slice_new(void)
 {
     NvpSlice *slice = g_new0(NvpSlice, 1);
 
-    slice->queues = NVP_VOLUME_QUEUES_DEFAULT;
     return slice;
 }
 
@@ -60,7 +59,7 @@ nvp_slice_parse_node(xmlNode *root, GError **error)
                             error) ||
         !nvp_xml_get_string(root, "domain/@name", NVP_XML_OPTIONAL, &slice->domain_name,
                             error) ||
-        !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX,
+        !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 0, NVP_VOLUME_QUEUES_MAX,
                           &slice->queues, error) ||
         !nvp_xml_get_enum(root, "isolation", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_isolation_from_string, &isolation, error) ||

@@ -160,5 +160,9 @@ nvp_units_format_size(guint64 bytes)
     }
     if (bytes % div == 0)
         return g_strdup_printf("%" G_GUINT64_FORMAT " %s", bytes / div, units[i]);
-    return g_strdup_printf("%.2f %s", (double)bytes / (double)div, units[i]);
+    /* Truncated, never rounded up: "has 25.99 GiB free" must not overstate. */
+    guint hundredths = (guint)((double)(bytes % div) / (double)div * 100.0);
+    if (hundredths > 99)
+        hundredths = 99;
+    return g_strdup_printf("%" G_GUINT64_FORMAT ".%02u %s", bytes / div, hundredths, units[i]);
 }

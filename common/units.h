@@ -25,5 +25,6 @@ gboolean nvp_units_parse_size(const char *str, guint64 *bytes, GError **error);
 /* value * unit, with the same units, for XML <capacity unit='G'>10</capacity>. */
 gboolean nvp_units_scale(guint64 value, const char *unit, guint64 *bytes, GError **error);
 
-/* Human-readable, binary units, up to 2 decimals: "10 GiB", "1.50 GiB", "512 B". */
+/* Human-readable, binary units, 2 decimals truncated when not exact: "10 GiB", "1.50 GiB",
+ * "512 B". */
 char *nvp_units_format_size(guint64 bytes);

@@ -175,11 +175,25 @@ nvp_pool_set_event_func(NvpPool *pool, NvpPoolEventFunc func, gpointer data)
     pool->event_data = data;
 }
 
+static void
+pool_store_hook(NvpStoreStage stage, const char *path, gpointer data)
+{
+    NvpPool *pool = data;
+
+    if (pool->hook)
+        pool->hook(stage == NVP_STORE_STAGE_TEMP_WRITTEN ? "store:temp-written" : "store:renamed",
+                   pool->hook_data);
+}
+
 void
 nvp_pool_set_hook(NvpPool *pool, NvpPoolHookFunc func, gpointer data)
 {
     pool->hook = func;
     pool->hook_data = data;
+    if (pool->ctrl_store)
+        nvp_store_set_test_hook(pool->ctrl_store, func ? pool_store_hook : NULL, pool);
+    if (pool->vol_store)
+        nvp_store_set_test_hook(pool->vol_store, func ? pool_store_hook : NULL, pool);
 }
 
 static void
@@ -846,11 +860,27 @@ nvp_pool_vol_list(NvpPool *pool, const char *ctrl, GError **error)
 
 /* --- slices --- */
 
-NvpSlice *
-nvp_pool_slice_activate(NvpPool *pool, const char *volume, const char *domain_uuid,
-                        const char *domain_name, guint queues, int isolation, guint32 uid,
-                        guint32 gid, GError **error)
+static gboolean
+pool_check_socket_path(NvpPool *pool, const char *path, GError **error)
 {
+    g_autofree char *prefix = g_strconcat(pool->rundir, "/", NULL);
+
+    if (!g_path_is_absolute(path) || !g_str_has_prefix(path, prefix) || strstr(path, "/../") ||
+        strstr(path, "/./") || g_str_has_suffix(path, "/..") ||
+        strlen(path) > NVP_POOL_SOCKET_PATH_MAX) {
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID,
+                    _("invalid endpoint path '%s': it must be an absolute path under %s of at "
+                      "most %d bytes"),
+                    path, pool->rundir, NVP_POOL_SOCKET_PATH_MAX);
+        return FALSE;
+    }
+    return TRUE;
+}
+
+NvpSlice *
+nvp_pool_slice_activate(NvpPool *pool, const NvpSlice *request, GError **error)
+{
+    const char *volume = request->volume;
     NvpVolume *vol = pool_find_vol(pool, volume, error);
     g_autoptr(NvpSlice) slice = NULL;
     g_autofree char *uuid = NULL;
@@ -859,6 +889,8 @@ nvp_pool_slice_activate(NvpPool *pool, const char *volume, const char *domain_uu
     PoolSlice *ps;
     PoolCtrl *pc;
     gpointer endpoint = NULL;
+    guint queues = request->queues;
+    NvpIsolation isolation = request->isolation;
 
     if (!vol)
         return NULL;
@@ -870,12 +902,15 @@ nvp_pool_slice_activate(NvpPool *pool, const char *volume, const char *domain_uu
                     existing->slice->domain_uuid);
         return NULL;
     }
-    uuid = domain_uuid ? g_ascii_strdown(domain_uuid, -1) : NULL;
+    uuid = request->domain_uuid ? g_ascii_strdown(request->domain_uuid, -1) : NULL;
     if (!uuid || !g_uuid_string_is_valid(uuid)) {
         g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID,
-                    _("invalid domain UUID '%s'"), domain_uuid ? domain_uuid : "");
+                    _("invalid domain UUID '%s'"),
+                    request->domain_uuid ? request->domain_uuid : "");
         return NULL;
     }
+    if (request->socket_path && !pool_check_socket_path(pool, request->socket_path, error))
+        return NULL;
     pc = pool_find_ctrl(pool, vol->controller, error);
     if (!pc)
         return NULL;
@@ -886,10 +921,15 @@ nvp_pool_slice_activate(NvpPool *pool, const char *volume, const char *domain_uu
     }
     if (queues == 0)
         queues = vol->queues;
-    if (isolation < 0)
-        isolation = vol->isolation;
     if (isolation >= NVP_ISOLATION_LAST) {
         g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID, _("invalid isolation mode"));
+        return NULL;
+    }
+    if (isolation == NVP_ISOLATION_TRUSTED && vol->isolation != NVP_ISOLATION_TRUSTED) {
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID,
+                    _("volume '%s' allows only strict isolation; trusted mode needs a volume "
+                      "created with isolation 'trusted'"),
+                    volume);
         return NULL;
     }
     if (queues > pool->limits.max_queues_per_slice) {
@@ -929,13 +969,17 @@ nvp_pool_slice_activate(NvpPool *pool, const char *volume, const char *domain_uu
     slice->volume = g_strdup(volume);
     slice->controller = g_strdup(pc->model->name);
     slice->domain_uuid = g_steal_pointer(&uuid);
-    slice->domain_name = g_strdup(domain_name && *domain_name ? domain_name : NULL);
+    slice->domain_name = g_strdup(request->domain_name && *request->domain_name
+                                      ? request->domain_name
+                                      : NULL);
     slice->queues = queues;
     slice->isolation = isolation;
     sockname = g_strconcat(volume, ".sock", NULL);
-    slice->socket_path = g_build_filename(pool->rundir, "slices", sockname, NULL);
-    slice->uid = uid;
-    slice->gid = gid;
+    slice->socket_path = request->socket_path
+                             ? g_strdup(request->socket_path)
+                             : g_build_filename(pool->rundir, "slices", sockname, NULL);
+    slice->uid = request->uid;
+    slice->gid = request->gid;
     slice->state = NVP_SLICE_STATE_ACTIVE;
     if (pool->ops->slice_start) {
         g_autoptr(GError) local = NULL;

@@ -69,7 +69,8 @@ typedef void (*NvpPoolEventFunc)(NvpPoolObject kind, const char *name, const cha
                                  gpointer data);
 
 /* Crash-test hook: called at named points around every state write ("vol-create:before-write",
- * "vol-create:after-write", ...). */
+ * "vol-create:after-write", ...) and inside each store write ("store:temp-written",
+ * "store:renamed"). */
 typedef void (*NvpPoolHookFunc)(const char *point, gpointer data);
 
 typedef struct _NvpPool NvpPool;
@@ -110,10 +111,11 @@ NvpVolume *nvp_pool_vol_get(NvpPool *pool, const char *name, GError **error);
 /* NvpVolume*, sorted by name; ctrl NULL for all. */
 GPtrArray *nvp_pool_vol_list(NvpPool *pool, const char *ctrl, GError **error);
 
-/* Slices. queues 0 = the volume's default; isolation -1 = the volume's. */
-NvpSlice *nvp_pool_slice_activate(NvpPool *pool, const char *volume, const char *domain_uuid,
-                                  const char *domain_name, guint queues, int isolation,
-                                  guint32 uid, guint32 gid, GError **error);
+/* Slices. request: volume, domain_uuid, domain_name (optional), queues (0: the volume's
+ * default), isolation (trusted only if the volume is trusted too), socket_path (NULL: under
+ * rundir/slices/; else it must be an absolute path under rundir), uid/gid of the endpoint. */
+#define NVP_POOL_SOCKET_PATH_MAX 107
+NvpSlice *nvp_pool_slice_activate(NvpPool *pool, const NvpSlice *request, GError **error);
 gboolean nvp_pool_slice_deactivate(NvpPool *pool, const char *volume, GError **error);
 NvpSlice *nvp_pool_slice_get(NvpPool *pool, const char *volume, GError **error);
 GPtrArray *nvp_pool_slice_list(NvpPool *pool);
