@@ -145,7 +145,9 @@ recv_some(NvpVfuConn *c, void *buf, size_t len)
     do {
         n = recvmsg(c->fd, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
     } while (n < 0 && errno == EINTR);
-    if (n >= 0 || mh.msg_controllen > 0)
+    /* msg_controllen is only meaningful after a successful call (it keeps our buffer size on
+     * EAGAIN, and parsing the uninitialised buffer would invent fds) */
+    if (n > 0)
         collect_fds(c, &mh);
     return n;
 }
