@@ -1,0 +1,887 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* One virtual NVMe controller per slice: ties the vfio-user endpoint, the PCI function, the
+ * register file and the admin emulation to dedicated hardware queue pairs and an IOVA window. */
+#include <errno.h>
+#include <string.h>
+#include <linux/vfio.h>
+
+#include "agent/vctrl/vctrl.h"
+#include "agent/vctrl/admin.h"
+#include "agent/vctrl/pci.h"
+#include "agent/vctrl/regs.h"
+#include "agent/vctrl/sqe.h"
+#include "agent/vfu/server.h"
+#include "common/i18n.h"
+
+G_DEFINE_QUARK(nvp-vctrl-error-quark, nvp_vctrl_error)
+
+NVP_ENUM_IMPL(nvp_vctrl_mode, NvpVctrlMode, NVP_VCTRL_MODE_LAST, "strict", "trusted");
+
+#define DEFAULT_WINDOW_SIZE (G_GUINT64_CONSTANT(64) << 30)
+#define DEFAULT_MAX_ENTRIES 1024u
+#define MAX_TRANSFER (1u << 20)          /* advertised MDTS cap: a PRP list fits one page */
+#define MAX_REGIONS 64u
+
+typedef struct {
+    guint64 gpa;
+    guint64 size;
+    guint8 *vaddr;
+    gboolean writable;
+} VctrlRegion;
+
+/* One guest I/O SQ bound to one hardware queue pair (its CQ is the guest CQ in the window). */
+typedef struct {
+    gboolean live;
+    guint16 sqid;
+    guint16 cqid;
+    guint16 hw_qid;           /* 0: lost in a hardware reset */
+    guint32 size;
+    guint32 tail;             /* guest tail already processed */
+    guint16 guest_vector;
+    int hw_vector;            /* -1: interrupts disabled */
+    const NvpNvmeSqe *guest_sq;   /* agent mapping of the guest SQ (strict) */
+    NvpNvmeSqe *hw_ring;          /* hardware SQ in agent DMA memory (strict) */
+    NvpHwDmaBuf *hw_sq_buf;
+    NvpHwDmaBuf *list_buf;
+    NvpSqeCtx ctx;
+    volatile guint32 *sq_db;
+    volatile guint32 *cq_db;
+    /* counters */
+    guint64 n_doorbells;
+    guint64 n_cq_doorbells;
+    guint64 n_submitted;
+    guint64 n_verdict[NVP_SQE_LAST];
+    guint64 n_reads;
+    guint64 n_writes;
+    guint64 blocks_read;
+    guint64 blocks_written;
+} VctrlQueue;
+
+struct _NvpVctrl {
+    char *name;
+    NvpHwCtrl *hw;
+    NvpVctrlConfig cfg;       /* strings below are owned copies */
+    char *socket_path;
+    char *serial;
+    guint32 lba_shift;
+    guint32 max_transfer;
+    guint32 max_entries;
+
+    NvpVctrlPci *pci;
+    NvpVfuServer *server;
+    NvpRegs regs;
+    NvpAdmin *admin;
+
+    guint64 window_base;
+    gboolean window_allocated;
+    VctrlRegion regions[MAX_REGIONS];
+    guint n_regions;
+    guint last_region;
+    NvpHwDmaBuf *scratch;
+
+    VctrlQueue queues[NVP_REGS_MAX_QID + 1];
+
+    /* counters of what survives a reset */
+    guint64 n_dma_maps;
+    guint64 n_dma_unmaps;
+    guint64 n_dma_map_failures;
+    guint64 n_queue_teardowns_for_unmap;
+    guint64 n_disconnects;
+    guint64 n_device_resets;
+    guint64 n_hw_lost;
+    guint64 n_qpair_failures;
+    /* I/O totals of deleted queues (for SMART) */
+    guint64 old_reads, old_writes, old_blocks_read, old_blocks_written;
+};
+
+/* Slices per hardware controller, for the trusted-mode exclusivity rule (main thread only). */
+static GHashTable *registry;   /* NvpHwCtrl* -> GPtrArray of NvpVctrl* */
+
+/* ---- guest memory ------------------------------------------------------------------------ */
+
+/* Host pointer for [gpa, gpa+len) if wholly inside one region mapped in the window. */
+static void *
+window_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
+{
+    NvpVctrl *v = data;
+    VctrlRegion *r = &v->regions[v->last_region];
+
+    if (G_LIKELY(v->last_region < v->n_regions && gpa >= r->gpa && gpa - r->gpa < r->size &&
+                 len <= r->size - (gpa - r->gpa) && len > 0 && (!device_writes || r->writable)))
+        return r->vaddr + (gpa - r->gpa);
+    for (guint i = 0; i < v->n_regions; i++) {
+        r = &v->regions[i];
+        if (gpa >= r->gpa && gpa - r->gpa < r->size && len > 0 && len <= r->size - (gpa - r->gpa)) {
+            if (device_writes && !r->writable)
+                return NULL;
+            v->last_region = i;
+            return r->vaddr + (gpa - r->gpa);
+        }
+    }
+    return NULL;
+}
+
+/* ---- hardware queue pairs ---------------------------------------------------------------- */
+
+static void
+queue_destroy(NvpVctrl *v, VctrlQueue *q)
+{
+    g_autoptr(GError) error = NULL;
+
+    if (!q->live)
+        return;
+    /* hardware first: once the SQ and CQ are deleted the SSD can't reach guest memory or our
+     * list buffers through this pair any more */
+    if (q->hw_qid && !nvp_hw_ctrl_qpair_delete(v->hw, q->hw_qid, &error))
+        g_warning(_("Slice %1$s: deleting hardware queue pair %2$u failed: %3$s"), v->name, q->hw_qid,
+                  error->message);
+    if (q->hw_vector >= 0)
+        nvp_hw_ctrl_vector_free(v->hw, (guint)q->hw_vector);
+    nvp_hw_dma_buf_free(q->list_buf);
+    nvp_hw_dma_buf_free(q->hw_sq_buf);
+    v->old_reads += q->n_reads;
+    v->old_writes += q->n_writes;
+    v->old_blocks_read += q->blocks_read;
+    v->old_blocks_written += q->blocks_written;
+    memset(q, 0, sizeof(*q));
+}
+
+static void
+wire_vector(NvpVctrl *v, VctrlQueue *q)
+{
+    g_autoptr(GError) error = NULL;
+    int fd;
+
+    if (q->hw_vector < 0)
+        return;
+    fd = nvp_vfu_irq_eventfd(v->server, VFIO_PCI_MSIX_IRQ_INDEX, q->guest_vector);
+    if (!nvp_hw_ctrl_vector_set_eventfd(v->hw, (guint)q->hw_vector, fd, &error))
+        g_warning(_("Slice %1$s: wiring hardware vector %2$d to guest vector %3$u failed: %4$s"), v->name,
+                  q->hw_vector, q->guest_vector, error->message);
+}
+
+static guint16
+backend_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
+{
+    NvpVctrl *v = data;
+    VctrlQueue *q = &v->queues[qp->sqid];
+    g_autoptr(GError) error = NULL;
+    guint64 sq_iova;
+    guint64 cq_iova = v->window_base + qp->cq_gpa;
+    guint vector;
+
+    memset(q, 0, sizeof(*q));
+    q->hw_vector = -1;
+    q->sqid = qp->sqid;
+    q->cqid = qp->cqid;
+    q->size = qp->sq_entries;
+    q->guest_vector = qp->vector;
+
+    if (qp->irq_enabled) {
+        /* One hardware vector per guest CQ, wired to the guest vector's eventfd. Without a free
+         * vector the queue is refused (Linux then runs with fewer queues); sharing vectors with
+         * demultiplexing in the agent is not implemented yet. */
+        if (!nvp_hw_ctrl_vector_alloc(v->hw, &vector, &error))
+            goto fail;
+        q->hw_vector = (int)vector;
+    }
+
+    if (v->cfg.mode == NVP_VCTRL_MODE_STRICT) {
+        q->guest_sq = window_map(v, qp->sq_gpa, (guint64)qp->sq_entries * sizeof(NvpNvmeSqe), FALSE);
+        if (!q->guest_sq)
+            goto fail;
+        q->hw_sq_buf = nvp_hw_dma_buf_new(v->hw, (gsize)qp->sq_entries * sizeof(NvpNvmeSqe), &error);
+        if (!q->hw_sq_buf)
+            goto fail;
+        q->list_buf = nvp_hw_dma_buf_new(v->hw, (gsize)qp->sq_entries * NVP_SQE_LIST_STRIDE, &error);
+        if (!q->list_buf)
+            goto fail;
+        q->hw_ring = q->hw_sq_buf->vaddr;
+        sq_iova = q->hw_sq_buf->iova;
+        q->ctx = (NvpSqeCtx) {
+            .hw_nsid = v->cfg.nsid,
+            .lba_start = v->cfg.lba_start,
+            .lba_count = v->cfg.lba_count,
+            .lba_shift = v->lba_shift,
+            .max_transfer = v->max_transfer,
+            .window_base = v->window_base,
+            .map = window_map,
+            .map_data = v,
+            .list_vaddr = q->list_buf->vaddr,
+            .list_iova = q->list_buf->iova,
+            .n_list_slots = qp->sq_entries,
+            .scratch_iova = v->scratch->iova,
+        };
+    } else {
+        sq_iova = v->window_base + qp->sq_gpa;
+    }
+
+    if (!nvp_hw_ctrl_qpair_create(v->hw, cq_iova, qp->cq_entries, q->hw_vector, sq_iova, qp->sq_entries,
+                                  &q->hw_qid, &error))
+        goto fail;
+    q->sq_db = nvp_hw_ctrl_sq_doorbell(v->hw, q->hw_qid);
+    q->cq_db = nvp_hw_ctrl_cq_doorbell(v->hw, q->hw_qid);
+    q->live = TRUE;
+    wire_vector(v, q);
+    g_debug("slice %s: guest SQ %u / CQ %u -> hardware queue pair %u, vector %u -> %d",
+            v->name, qp->sqid, qp->cqid, q->hw_qid, qp->vector, q->hw_vector);
+    return 0;
+
+fail:
+    v->n_qpair_failures++;
+    if (error)
+        g_warning(_("Slice %1$s: binding I/O queue %2$u to hardware failed: %3$s"), v->name, qp->sqid,
+                  error->message);
+    if (q->hw_vector >= 0)
+        nvp_hw_ctrl_vector_free(v->hw, (guint)q->hw_vector);
+    nvp_hw_dma_buf_free(q->list_buf);
+    nvp_hw_dma_buf_free(q->hw_sq_buf);
+    memset(q, 0, sizeof(*q));
+    return NVP_STATUS_GENERIC(NVME_SC_INTERNAL);
+}
+
+static void
+backend_delete_qpair(gpointer data, guint16 sqid)
+{
+    NvpVctrl *v = data;
+
+    queue_destroy(v, &v->queues[sqid]);
+}
+
+static guint16
+backend_abort(gpointer data, guint16 sqid, guint16 cid, guint32 *dw0)
+{
+    NvpVctrl *v = data;
+    VctrlQueue *q = &v->queues[sqid];
+    NvpNvmeSqe cmd = { 0 };
+    guint16 status = 0;
+
+    if (!q->live || !q->hw_qid)
+        return 0;
+    cmd.opcode = nvme_admin_abort_cmd;
+    cmd.cdw10 = GUINT32_TO_LE((guint32)q->hw_qid | ((guint32)cid << 16));
+    if (!nvp_hw_ctrl_admin(v->hw, &cmd, dw0, &status, 0, NULL) && status == 0)
+        return NVP_STATUS_GENERIC(NVME_SC_INTERNAL);
+    return status;
+}
+
+static void
+backend_irq(gpointer data, guint vector)
+{
+    NvpVctrl *v = data;
+
+    nvp_vfu_irq_trigger(v->server, VFIO_PCI_MSIX_IRQ_INDEX, vector);
+}
+
+static void
+backend_io_figures(gpointer data, NvpAdminIoFigures *out)
+{
+    NvpVctrl *v = data;
+    guint64 reads = v->old_reads, writes = v->old_writes;
+    guint64 br = v->old_blocks_read, bw = v->old_blocks_written;
+
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+        reads += v->queues[i].n_reads;
+        writes += v->queues[i].n_writes;
+        br += v->queues[i].blocks_read;
+        bw += v->queues[i].blocks_written;
+    }
+    out->host_read_commands = reads;
+    out->host_write_commands = writes;
+    /* data units are thousands of 512-byte units, rounded up */
+    out->data_units_read = ((br << v->lba_shift >> 9) + 999) / 1000;
+    out->data_units_written = ((bw << v->lba_shift >> 9) + 999) / 1000;
+}
+
+static const NvpAdminBackend admin_backend = {
+    .map = window_map,
+    .create_qpair = backend_create_qpair,
+    .delete_qpair = backend_delete_qpair,
+    .abort = backend_abort,
+    .irq = backend_irq,
+    .io_figures = backend_io_figures,
+};
+
+/* ---- I/O doorbells ----------------------------------------------------------------------- */
+
+/* The strict submission path: validate + translate every new SQE into the same index of the
+ * hardware SQ, then ring the hardware doorbell once. */
+static void
+io_sq_tail(NvpVctrl *v, VctrlQueue *q, guint32 tail)
+{
+    guint32 i = q->tail;
+
+    q->n_doorbells++;
+    if (v->cfg.mode == NVP_VCTRL_MODE_TRUSTED) {
+        *q->sq_db = GUINT32_TO_LE(tail);
+        return;
+    }
+    while (i != tail) {
+        NvpNvmeSqe cmd;
+        NvpSqeVerdict verdict;
+
+        memcpy(&cmd, &q->guest_sq[i], sizeof(cmd));   /* one read of guest memory */
+        verdict = nvp_sqe_translate(&q->ctx, &cmd, &q->hw_ring[i]);
+        q->n_verdict[verdict]++;
+        q->n_submitted++;
+        if (G_LIKELY(verdict == NVP_SQE_OK)) {
+            if (cmd.opcode == nvme_cmd_read) {
+                q->n_reads++;
+                q->blocks_read += (cmd.cdw12 & 0xffff) + 1;
+            } else if (cmd.opcode == nvme_cmd_write) {
+                q->n_writes++;
+                q->blocks_written += (cmd.cdw12 & 0xffff) + 1;
+            }
+        }
+        if (++i == q->size)
+            i = 0;
+    }
+    q->tail = tail;
+    __atomic_thread_fence(__ATOMIC_RELEASE);   /* SQEs visible before the doorbell */
+    *q->sq_db = GUINT32_TO_LE(tail);
+}
+
+static void
+io_cq_head(NvpVctrl *v, guint16 cqid, guint32 head)
+{
+    /* the guest CQ is the hardware CQ of the pair its SQ is bound to (one SQ per CQ) */
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+        VctrlQueue *q = &v->queues[i];
+
+        if (q->live && q->cqid == cqid) {
+            q->n_cq_doorbells++;
+            if (q->hw_qid)
+                *q->cq_db = GUINT32_TO_LE(head);
+            return;
+        }
+    }
+}
+
+/* ---- register file ----------------------------------------------------------------------- */
+
+static void
+slice_reset(NvpVctrl *v)
+{
+    /* admin reset deletes every hardware queue pair first */
+    nvp_admin_reset(v->admin);
+}
+
+static int
+bar0_access(gpointer data, guint64 offset, void *buf, guint32 len, gboolean is_write)
+{
+    NvpVctrl *v = data;
+    NvpRegsEvent ev;
+    guint64 value = 0;
+
+    if (!is_write) {
+        if (!nvp_regs_read(&v->regs, offset, len, &value))
+            return -EINVAL;
+        value = GUINT64_TO_LE(value);
+        memcpy(buf, &value, len);
+        return 0;
+    }
+    if (len > sizeof(value))
+        return -EINVAL;
+    memcpy(&value, buf, len);
+    value = GUINT64_FROM_LE(value);
+    if (!nvp_regs_write(&v->regs, offset, len, value, &ev))
+        return -EINVAL;
+
+    switch (ev.type) {
+    case NVP_REGS_EVENT_NONE:
+        break;
+    case NVP_REGS_EVENT_ENABLE:
+        nvp_admin_enable(v->admin);
+        break;
+    case NVP_REGS_EVENT_DISABLE:
+    case NVP_REGS_EVENT_SHUTDOWN:
+        slice_reset(v);
+        break;
+    case NVP_REGS_EVENT_SQ_TAIL:
+        if (ev.qid == 0)
+            nvp_admin_sq_tail(v->admin, ev.value);
+        else if (v->queues[ev.qid].live)
+            io_sq_tail(v, &v->queues[ev.qid], ev.value);
+        break;
+    case NVP_REGS_EVENT_CQ_HEAD:
+        if (ev.qid == 0)
+            nvp_admin_cq_head(v->admin, ev.value);
+        else
+            io_cq_head(v, ev.qid, ev.value);
+        break;
+    case NVP_REGS_EVENT_BAD_DOORBELL:
+        nvp_admin_error_event(v->admin, (guint8)ev.value);
+        break;
+    }
+    return 0;
+}
+
+/* ---- vfio-user device callbacks ---------------------------------------------------------- */
+
+static int
+dev_region_access(gpointer dev, guint region, guint64 offset, void *buf, guint32 len, gboolean is_write)
+{
+    NvpVctrl *v = dev;
+
+    return nvp_vctrl_pci_region_access(v->pci, region, offset, buf, len, is_write);
+}
+
+static gboolean
+any_queue_live(NvpVctrl *v)
+{
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++)
+        if (v->queues[i].live)
+            return TRUE;
+    return FALSE;
+}
+
+static void
+dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
+{
+    NvpVctrl *v = dev;
+    g_autoptr(GError) error = NULL;
+
+    if (!r->vaddr)
+        return;   /* fd-less (e.g. ROM): never reachable by the SSD */
+    if (r->gpa >= v->cfg.window_size || r->size > v->cfg.window_size - r->gpa || v->n_regions >= MAX_REGIONS) {
+        v->n_dma_map_failures++;
+        g_warning(_("Slice %1$s: guest memory at 0x%2$" G_GINT64_MODIFIER "x (+0x%3$" G_GINT64_MODIFIER
+                    "x) is outside the slice's IOVA window; the controller cannot use it."),
+                  v->name, r->gpa, r->size);
+        return;
+    }
+    if (!nvp_hw_ctrl_dma_map(v->hw, r->vaddr, v->window_base + r->gpa, r->size, r->writable, &error)) {
+        v->n_dma_map_failures++;
+        g_warning(_("Slice %1$s: mapping guest memory at 0x%2$" G_GINT64_MODIFIER "x for the SSD failed: %3$s"),
+                  v->name, r->gpa, error->message);
+        return;
+    }
+    v->regions[v->n_regions++] = (VctrlRegion) { r->gpa, r->size, r->vaddr, r->writable };
+    v->n_dma_maps++;
+}
+
+static void
+region_unmap(NvpVctrl *v, guint idx)
+{
+    VctrlRegion *r = &v->regions[idx];
+    g_autoptr(GError) error = NULL;
+
+    if (!nvp_hw_ctrl_dma_unmap(v->hw, v->window_base + r->gpa, r->size, &error))
+        g_warning(_("Slice %1$s: unmapping guest memory at 0x%2$" G_GINT64_MODIFIER "x failed: %3$s"), v->name,
+                  r->gpa, error->message);
+    v->regions[idx] = v->regions[--v->n_regions];
+    v->last_region = 0;
+    v->n_dma_unmaps++;
+}
+
+static void
+dev_dma_removing(gpointer dev, const NvpVfuDmaRegion *r)
+{
+    NvpVctrl *v = dev;
+
+    for (guint i = 0; i < v->n_regions; i++) {
+        if (v->regions[i].gpa != r->gpa || v->regions[i].size != r->size)
+            continue;
+        /* Any live hardware queue may hold commands whose PRPs point into this region: delete
+         * every queue pair of the slice before the IOMMU mapping goes, and report a fatal status
+         * so the guest resets the controller (QEMU only unmaps RAM in use by a driver on
+         * memory hot-unplug or when the guest is going away). */
+        if (any_queue_live(v)) {
+            v->n_queue_teardowns_for_unmap++;
+            slice_reset(v);
+            nvp_regs_set_fatal(&v->regs);
+        }
+        region_unmap(v, i);
+        return;
+    }
+}
+
+static void
+dev_irqs_changed(gpointer dev, guint irq_index, guint start, guint count)
+{
+    NvpVctrl *v = dev;
+
+    if (irq_index != VFIO_PCI_MSIX_IRQ_INDEX)
+        return;
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+        VctrlQueue *q = &v->queues[i];
+
+        if (q->live && q->guest_vector >= start && q->guest_vector - start < count)
+            wire_vector(v, q);
+    }
+}
+
+static void
+device_reset(NvpVctrl *v)
+{
+    slice_reset(v);
+    nvp_regs_reset(&v->regs);
+    nvp_vctrl_pci_reset(v->pci);
+}
+
+static void
+dev_reset(gpointer dev)
+{
+    NvpVctrl *v = dev;
+
+    v->n_device_resets++;
+    device_reset(v);
+}
+
+static void
+dev_disconnected(gpointer dev)
+{
+    NvpVctrl *v = dev;
+
+    v->n_disconnects++;
+    device_reset(v);
+    /* every region was announced removing; nothing may be left mapped */
+    while (v->n_regions > 0)
+        region_unmap(v, v->n_regions - 1);
+}
+
+static const NvpVfuDeviceOps device_ops = {
+    .region_access = dev_region_access,
+    .dma_added = dev_dma_added,
+    .dma_removing = dev_dma_removing,
+    .irqs_changed = dev_irqs_changed,
+    .reset = dev_reset,
+    .disconnected = dev_disconnected,
+};
+
+/* ---- life cycle -------------------------------------------------------------------------- */
+
+static gboolean
+registry_check(NvpHwCtrl *hw, NvpVctrlMode mode, GError **error)
+{
+    GPtrArray *slices = registry ? g_hash_table_lookup(registry, hw) : NULL;
+
+    if (!slices || slices->len == 0)
+        return TRUE;
+    if (mode == NVP_VCTRL_MODE_TRUSTED) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_BUSY,
+                    _("A trusted slice needs controller %1$s to itself, but %2$u other slice(s) are active on it."),
+                    nvp_hw_ctrl_get_pci_addr(hw), slices->len);
+        return FALSE;
+    }
+    for (guint i = 0; i < slices->len; i++) {
+        NvpVctrl *o = g_ptr_array_index(slices, i);
+        if (o->cfg.mode == NVP_VCTRL_MODE_TRUSTED) {
+            g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_BUSY,
+                        _("Controller %1$s serves trusted slice %2$s, which must be alone on it; stop that "
+                          "slice first."),
+                        nvp_hw_ctrl_get_pci_addr(hw), o->name);
+            return FALSE;
+        }
+    }
+    return TRUE;
+}
+
+static void
+registry_add(NvpVctrl *v)
+{
+    GPtrArray *slices;
+
+    if (!registry)
+        registry = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+    slices = g_hash_table_lookup(registry, v->hw);
+    if (!slices) {
+        slices = g_ptr_array_new();
+        g_hash_table_insert(registry, v->hw, slices);
+    }
+    g_ptr_array_add(slices, v);
+}
+
+static void
+registry_remove(NvpVctrl *v)
+{
+    GPtrArray *slices = registry ? g_hash_table_lookup(registry, v->hw) : NULL;
+
+    if (!slices || !g_ptr_array_remove(slices, v))
+        return;
+    if (slices->len == 0)
+        g_hash_table_remove(registry, v->hw);
+    if (g_hash_table_size(registry) == 0)
+        g_clear_pointer(&registry, g_hash_table_unref);
+}
+
+static gboolean
+check_config(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, const struct nvme_id_ns **ns_out, GError **error)
+{
+    const struct nvme_id_ns *ns = nvp_hw_ctrl_get_ns(hw, cfg->nsid);
+    guint fmt;
+
+    if (!ns) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
+                    _("Controller %1$s has no active namespace %2$u."), nvp_hw_ctrl_get_pci_addr(hw), cfg->nsid);
+        return FALSE;
+    }
+    fmt = (ns->flbas & 0xf) | (((guint)ns->flbas >> 5 & 0x3) << 4);
+    if (GUINT16_FROM_LE(ns->lbaf[fmt].ms) != 0) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
+                    _("Namespace %1$u of %2$s is formatted with metadata, which slices do not support; format it "
+                      "without metadata."),
+                    cfg->nsid, nvp_hw_ctrl_get_pci_addr(hw));
+        return FALSE;
+    }
+    if (cfg->lba_count == 0 || cfg->lba_start > GUINT64_FROM_LE(ns->nsze) ||
+        cfg->lba_count > GUINT64_FROM_LE(ns->nsze) - cfg->lba_start) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
+                    _("The extent %1$" G_GUINT64_FORMAT "+%2$" G_GUINT64_FORMAT " does not fit namespace %3$u of "
+                      "%4$s (%5$" G_GUINT64_FORMAT " blocks)."),
+                    cfg->lba_start, cfg->lba_count, cfg->nsid, nvp_hw_ctrl_get_pci_addr(hw),
+                    (guint64)GUINT64_FROM_LE(ns->nsze));
+        return FALSE;
+    }
+    if (cfg->n_qpairs == 0 || cfg->n_qpairs > NVP_REGS_MAX_QID ||
+        cfg->n_qpairs > nvp_hw_ctrl_get_n_free_qpairs(hw)) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
+                    _("A slice needs 1 to %1$u I/O queue pairs; %2$u were asked and %3$s has %4$u free."),
+                    MIN((guint)NVP_REGS_MAX_QID, nvp_hw_ctrl_get_n_free_qpairs(hw)), cfg->n_qpairs,
+                    nvp_hw_ctrl_get_pci_addr(hw), nvp_hw_ctrl_get_n_free_qpairs(hw));
+        return FALSE;
+    }
+    if (!cfg->socket_path) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID, _("A slice needs a socket path."));
+        return FALSE;
+    }
+    *ns_out = ns;
+    return TRUE;
+}
+
+static void
+derive_identity(NvpVctrl *v, const NvpVctrlConfig *cfg, guint8 uuid[16])
+{
+    static const guint8 zero[16] = { 0 };
+    const struct nvme_id_ctrl *id = nvp_hw_ctrl_get_id(v->hw);
+    g_autofree char *key = g_strdup_printf("%.20s/%u/%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, id->sn, cfg->nsid,
+                                           cfg->lba_start, cfg->lba_count);
+    g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
+    guint8 digest[32];
+    gsize len = sizeof(digest);
+
+    g_checksum_update(sum, (const guchar *)key, -1);
+    g_checksum_get_digest(sum, digest, &len);
+    if (memcmp(cfg->uuid, zero, 16) != 0) {
+        memcpy(uuid, cfg->uuid, 16);
+    } else {
+        memcpy(uuid, digest, 16);
+        uuid[6] = (uuid[6] & 0x0f) | 0x50;   /* name-based UUID layout (version 5 style) */
+        uuid[8] = (uuid[8] & 0x3f) | 0x80;
+    }
+    v->serial = cfg->serial ? g_strndup(cfg->serial, 20)
+                            : g_strdup_printf("NVP%02X%02X%02X%02X%02X%02X", digest[16], digest[17], digest[18],
+                                              digest[19], digest[20], digest[21]);
+}
+
+NvpVctrl *
+nvp_vctrl_new(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, GError **error)
+{
+    g_autoptr(NvpVctrl) v = NULL;
+    const struct nvme_id_ns *ns = NULL;
+    NvpVctrlPciConfig pcfg = { 0 };
+    NvpVfuServerConfig scfg = { 0 };
+    NvpRegsConfig rcfg = { 0 };
+    NvpAdminConfig acfg = { 0 };
+    g_autofree char *subnqn = NULL;
+    guint32 hw_mdts;
+    guint fmt;
+
+    if (!check_config(hw, cfg, &ns, error))
+        return NULL;
+    if (!registry_check(hw, cfg->mode, error))
+        return NULL;
+
+    v = g_new0(NvpVctrl, 1);
+    v->hw = hw;
+    v->cfg = *cfg;
+    v->socket_path = g_strdup(cfg->socket_path);
+    v->name = g_strdup(cfg->name ? cfg->name : cfg->socket_path);
+    v->cfg.name = v->name;
+    v->cfg.socket_path = v->socket_path;
+    v->cfg.serial = NULL;
+    v->cfg.model = NULL;
+    if (!v->cfg.window_size)
+        v->cfg.window_size = DEFAULT_WINDOW_SIZE;
+    derive_identity(v, cfg, v->cfg.uuid);
+    fmt = (ns->flbas & 0xf) | (((guint)ns->flbas >> 5 & 0x3) << 4);
+    v->lba_shift = ns->lbaf[fmt].ds;
+    hw_mdts = nvp_hw_ctrl_get_mdts_bytes(hw);
+    v->max_transfer = hw_mdts && hw_mdts < MAX_TRANSFER ? hw_mdts : MAX_TRANSFER;
+    v->max_entries = MIN(nvp_hw_ctrl_get_max_queue_entries(hw),
+                         cfg->max_queue_entries ? cfg->max_queue_entries : DEFAULT_MAX_ENTRIES);
+    for (guint i = 0; i <= NVP_REGS_MAX_QID; i++)
+        v->queues[i].hw_vector = -1;
+    registry_add(v);
+
+    /* IOVA: strict slices get a window of their own; a trusted slice maps guest RAM at IOVA = GPA
+     * since the SSD follows the guest's own PRPs. */
+    if (cfg->mode == NVP_VCTRL_MODE_STRICT) {
+        if (!nvp_hw_ctrl_window_alloc(hw, v->cfg.window_size, &v->window_base, error))
+            return NULL;
+        v->window_allocated = TRUE;
+    } else {
+        v->window_base = 0;
+    }
+    v->scratch = nvp_hw_dma_buf_new(hw, NVP_PAGE_SIZE, error);
+    if (!v->scratch)
+        return NULL;
+
+    rcfg.mqes = (guint16)(v->max_entries - 1);
+    rcfg.timeout = 30;       /* 15 s: hardware queue deletion under TCG can be slow */
+    rcfg.n_io_queues = cfg->n_qpairs;
+    nvp_regs_init(&v->regs, &rcfg);
+
+    subnqn = g_strdup_printf("nqn.2026-11.org.virt-nvmepool:slice:%s", v->serial);
+    acfg.hw_id = nvp_hw_ctrl_get_id(hw);
+    acfg.hw_ns = ns;
+    acfg.lba_count = cfg->lba_count;
+    acfg.max_transfer = v->max_transfer;
+    acfg.n_qpairs = cfg->n_qpairs;
+    acfg.n_vectors = (guint16)(cfg->n_qpairs + 1);
+    acfg.cntlid = cfg->cntlid ? cfg->cntlid : 1;
+    acfg.mqes = rcfg.mqes;
+    acfg.serial = v->serial;
+    acfg.model = cfg->model ? cfg->model : "virt-nvmepool slice";
+    acfg.subnqn = subnqn;
+    memcpy(acfg.uuid, v->cfg.uuid, 16);
+    v->admin = nvp_admin_new(&acfg, &v->regs, &admin_backend, v);
+
+    pcfg.n_vectors = cfg->n_qpairs + 1u;
+    pcfg.bar0_size = NVP_REGS_BAR0_SIZE;
+    v->pci = nvp_vctrl_pci_new(&pcfg, error);
+    if (!v->pci)
+        return NULL;
+    nvp_vctrl_pci_set_bar0_handler(v->pci, bar0_access, v);
+
+    nvp_vctrl_pci_fill_server_config(v->pci, &scfg);
+    scfg.socket_path = v->socket_path;
+    scfg.set_owner = cfg->set_owner;
+    scfg.uid = cfg->uid;
+    scfg.gid = cfg->gid;
+    scfg.max_dma_regions = MAX_REGIONS;
+    v->server = nvp_vfu_server_new(&scfg, &device_ops, v, error);
+    if (!v->server)
+        return NULL;
+    nvp_vctrl_pci_set_server(v->pci, v->server);
+    return g_steal_pointer(&v);
+}
+
+void
+nvp_vctrl_free(NvpVctrl *v)
+{
+    if (!v)
+        return;
+    /* The server drops its client first: dma_removing deletes the hardware queues before any
+     * unmap, disconnected resets the slice. Then whatever is left goes in the same order. */
+    g_clear_pointer(&v->server, nvp_vfu_server_free);
+    if (v->admin)
+        nvp_admin_reset(v->admin);
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++)
+        queue_destroy(v, &v->queues[i]);
+    while (v->n_regions > 0)
+        region_unmap(v, v->n_regions - 1);
+    g_clear_pointer(&v->admin, nvp_admin_free);
+    g_clear_pointer(&v->pci, nvp_vctrl_pci_free);
+    nvp_hw_dma_buf_free(v->scratch);
+    if (v->window_allocated)
+        nvp_hw_ctrl_window_free(v->hw, v->window_base);
+    registry_remove(v);
+    g_free(v->serial);
+    g_free(v->socket_path);
+    g_free(v->name);
+    g_free(v);
+}
+
+const char *
+nvp_vctrl_get_name(NvpVctrl *v)
+{
+    return v->name;
+}
+
+NvpHwCtrl *
+nvp_vctrl_get_hw(NvpVctrl *v)
+{
+    return v->hw;
+}
+
+void
+nvp_vctrl_hw_lost_queues(NvpVctrl *v, const guint16 *lost_qids, guint n_lost)
+{
+    gboolean hit = FALSE;
+
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+        VctrlQueue *q = &v->queues[i];
+
+        for (guint j = 0; q->live && j < n_lost; j++) {
+            if (q->hw_qid == lost_qids[j]) {
+                q->hw_qid = 0;     /* gone with the reset: never delete or ring it again */
+                hit = TRUE;
+            }
+        }
+    }
+    if (hit) {
+        v->n_hw_lost++;
+        nvp_regs_set_fatal(&v->regs);
+    }
+}
+
+void
+nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
+{
+    const NvpAdminStats *as = nvp_admin_get_stats(v->admin);
+    guint64 submitted = 0, doorbells = 0, cq_doorbells = 0;
+    guint64 verdict[NVP_SQE_LAST] = { 0 };
+    guint64 rejected = 0;
+
+    g_string_append_printf(out, "slice %s\n", v->name);
+    g_string_append_printf(out, "  controller %s nsid %u extent %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+                                " lba-size %u mode %s qpairs %u socket %s serial %s\n",
+                           nvp_hw_ctrl_get_pci_addr(v->hw), v->cfg.nsid, v->cfg.lba_start, v->cfg.lba_count,
+                           1u << v->lba_shift, nvp_vctrl_mode_to_string(v->cfg.mode), v->cfg.n_qpairs,
+                           v->socket_path, v->serial);
+    g_string_append_printf(out, "  window-iova 0x%" G_GINT64_MODIFIER "x dma-regions %u dma-maps %" G_GUINT64_FORMAT
+                                " dma-unmaps %" G_GUINT64_FORMAT " dma-map-failures %" G_GUINT64_FORMAT "\n",
+                           v->window_base, v->n_regions, v->n_dma_maps, v->n_dma_unmaps, v->n_dma_map_failures);
+    g_string_append_printf(out, "  enables %" G_GUINT64_FORMAT " resets %" G_GUINT64_FORMAT " shutdowns %"
+                                G_GUINT64_FORMAT " device-resets %" G_GUINT64_FORMAT " disconnects %" G_GUINT64_FORMAT
+                                " hw-lost %" G_GUINT64_FORMAT " unmap-teardowns %" G_GUINT64_FORMAT
+                                " qpair-failures %" G_GUINT64_FORMAT "\n",
+                           v->regs.n_enables, v->regs.n_resets, v->regs.n_shutdowns, v->n_device_resets,
+                           v->n_disconnects, v->n_hw_lost, v->n_queue_teardowns_for_unmap, v->n_qpair_failures);
+    g_string_append_printf(out, "  admin-commands %" G_GUINT64_FORMAT " admin-refused %" G_GUINT64_FORMAT
+                                " admin-invalid-opcode %" G_GUINT64_FORMAT " aer-events %" G_GUINT64_FORMAT "\n",
+                           as->commands, as->refused, as->invalid_opcode, as->aer_events);
+    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+        VctrlQueue *q = &v->queues[i];
+        guint64 rej = 0;
+
+        if (!q->live)
+            continue;
+        for (guint k = 1; k < NVP_SQE_LAST; k++)
+            rej += q->n_verdict[k];
+        g_string_append_printf(out, "  queue %u cq %u hw-qid %u entries %u guest-vector %u hw-vector %d "
+                                    "sq-doorbells %" G_GUINT64_FORMAT " cq-doorbells %" G_GUINT64_FORMAT
+                                    " submitted %" G_GUINT64_FORMAT " rejected %" G_GUINT64_FORMAT "\n",
+                               q->sqid, q->cqid, q->hw_qid, q->size, q->guest_vector, q->hw_vector, q->n_doorbells,
+                               q->n_cq_doorbells, q->n_submitted, rej);
+        submitted += q->n_submitted;
+        doorbells += q->n_doorbells;
+        cq_doorbells += q->n_cq_doorbells;
+        for (guint k = 0; k < NVP_SQE_LAST; k++)
+            verdict[k] += q->n_verdict[k];
+    }
+    for (guint k = 1; k < NVP_SQE_LAST; k++)
+        rejected += verdict[k];
+    g_string_append_printf(out, "  io-sq-doorbells %" G_GUINT64_FORMAT " io-cq-doorbells %" G_GUINT64_FORMAT
+                                " io-submitted %" G_GUINT64_FORMAT " io-rejected %" G_GUINT64_FORMAT
+                                " doorbells %" G_GUINT64_FORMAT " bad-doorbells %" G_GUINT64_FORMAT "\n",
+                           doorbells, cq_doorbells, submitted, rejected, v->regs.n_doorbells, v->regs.n_bad_doorbells);
+    g_string_append(out, "  rejected-by-reason");
+    for (guint k = 1; k < NVP_SQE_LAST; k++)
+        g_string_append_printf(out, " %s %" G_GUINT64_FORMAT, nvp_sqe_verdict_to_string(k), verdict[k]);
+    g_string_append(out, "\n");
+    /* The SSD writes I/O completions into the guest CQ and its MSI-X vector signals QEMU's
+     * eventfd directly: the agent has no code path that touches an I/O completion. */
+    g_string_append(out, "  io-completions-handled-by-agent 0\n");
+}
