@@ -6,11 +6,11 @@
 
 G_DEFINE_QUARK(nvp-agent-client-error-quark, nvp_agent_client_error)
 
-/* The agent's API (agent/api and the introspection XML in data/). Kept here, in one place, until the introspection
- * XML lands; then these follow it. */
-#define NVP_AGENT_DEFAULT_ADDRESS "unix:path=" NVP_RUNDIR "/api.sock"
+/* The agent's API: data/org.virtnvmepool.Agent1.xml (peer-to-peer D-Bus on a UNIX socket). */
+#define NVP_AGENT_DEFAULT_ADDRESS "unix:path=" NVP_RUNDIR "/agent.sock"
 #define NVP_AGENT_OBJECT_PATH "/org/virtnvmepool/Agent"
 #define NVP_AGENT_SLICES_IFACE "org.virtnvmepool.Slices1"
+#define NVP_AGENT_VOLUMES_IFACE "org.virtnvmepool.Volumes1"
 #define NVP_AGENT_CALL_TIMEOUT_MS 30000
 
 struct _NvpAgentClient {
@@ -61,24 +61,50 @@ nvp_agent_client_free(NvpAgentClient *client)
 }
 
 static GVariant *
-nvp_agent_client_call(NvpAgentClient *client, const char *method, GVariant *args,
-                      const GVariantType *reply_type, GError **error)
+nvp_agent_client_call_iface(NvpAgentClient *client, const char *iface, const char *method,
+                            GVariant *args, const GVariantType *reply_type, GError **error)
 {
     g_autoptr(GError) local = NULL;
     GVariant *reply;
 
-    reply = g_dbus_connection_call_sync(client->conn, NULL, NVP_AGENT_OBJECT_PATH,
-                                        NVP_AGENT_SLICES_IFACE, method, args, reply_type,
+    reply = g_dbus_connection_call_sync(client->conn, NULL, NVP_AGENT_OBJECT_PATH, iface, method,
+                                        args, reply_type,
                                         G_DBUS_CALL_FLAGS_NONE, NVP_AGENT_CALL_TIMEOUT_MS, NULL,
                                         &local);
     if (!reply) {
+        g_autofree char *remote = g_dbus_error_get_remote_error(local);
+        int code = g_strcmp0(remote, "org.virtnvmepool.Error.NotFound") == 0
+                       ? NVP_AGENT_CLIENT_ERROR_NOT_FOUND
+                       : NVP_AGENT_CLIENT_ERROR_REFUSED;
+
         /* The agent's message is the useful part; drop GDBus's "GDBus.Error:name: " prefix. */
         if (g_dbus_error_is_remote_error(local))
             g_dbus_error_strip_remote_error(local);
-        g_set_error(error, NVP_AGENT_CLIENT_ERROR, NVP_AGENT_CLIENT_ERROR_REFUSED, "%s",
-                    local->message);
+        g_set_error(error, NVP_AGENT_CLIENT_ERROR, code, "%s", local->message);
     }
     return reply;
+}
+
+static GVariant *
+nvp_agent_client_call(NvpAgentClient *client, const char *method, GVariant *args,
+                      const GVariantType *reply_type, GError **error)
+{
+    return nvp_agent_client_call_iface(client, NVP_AGENT_SLICES_IFACE, method, args, reply_type,
+                                       error);
+}
+
+NvpVolume *
+nvp_agent_client_get_volume(NvpAgentClient *client, const char *name, GError **error)
+{
+    g_autoptr(GVariant) reply = NULL;
+    const char *xml = NULL;
+
+    reply = nvp_agent_client_call_iface(client, NVP_AGENT_VOLUMES_IFACE, "Get",
+                                        g_variant_new("(s)", name), G_VARIANT_TYPE("(s)"), error);
+    if (!reply)
+        return NULL;
+    g_variant_get(reply, "(&s)", &xml);
+    return nvp_volume_parse_string(xml, "agent reply", error);
 }
 
 gboolean

@@ -7,6 +7,7 @@
 #include <glib.h>
 
 #include "common/slice.h"
+#include "common/volume.h"
 
 #define NVP_AGENT_CLIENT_ERROR (nvp_agent_client_error_quark())
 GQuark nvp_agent_client_error_quark(void);
@@ -14,13 +15,14 @@ GQuark nvp_agent_client_error_quark(void);
 typedef enum {
     NVP_AGENT_CLIENT_ERROR_UNREACHABLE, /* no agent listening at the address */
     NVP_AGENT_CLIENT_ERROR_REFUSED,     /* the agent answered with an error */
+    NVP_AGENT_CLIENT_ERROR_NOT_FOUND,   /* ... org.virtnvmepool.Error.NotFound */
     NVP_AGENT_CLIENT_ERROR_PROTOCOL,    /* the answer was not what the API promises */
 } NvpAgentClientError;
 
 typedef struct _NvpAgentClient NvpAgentClient;
 
 /* The agent's API address: $NVP_AGENT_ADDRESS (a D-Bus address) if set, else the agent's
- * default socket under NVP_RUNDIR. */
+ * default socket, NVP_RUNDIR/agent.sock (data/org.virtnvmepool.Agent1.xml). */
 const char *nvp_agent_client_default_address(void);
 
 /* Connect (@address NULL: the default address), failing fast when nobody listens. */
@@ -36,6 +38,8 @@ gboolean nvp_agent_client_activate_slice(NvpAgentClient *client, const NvpSlice 
  * another domain holds, is left alone and is not an error. */
 gboolean nvp_agent_client_deactivate_slice(NvpAgentClient *client, const char *volume,
                                            const char *domain_uuid, GError **error);
+/* The volume @name as the agent knows it (NVP_AGENT_CLIENT_ERROR_NOT_FOUND if it does not). */
+NvpVolume *nvp_agent_client_get_volume(NvpAgentClient *client, const char *name, GError **error);
 /* Active slices (NvpSlice), optionally only those @domain_uuid holds (NULL: all). */
 GPtrArray *nvp_agent_client_list_slices(NvpAgentClient *client, const char *domain_uuid,
                                         GError **error);

@@ -15,6 +15,8 @@ G_DEFINE_QUARK(nvp-cmd-error-quark, nvp_cmd_error)
  * driver/cmd-<area>.c (add that file to driver/meson.build).
  */
 #define NVP_CMD_TABLE(X) \
+    X(attach_volume)     \
+    X(detach_volume)     \
     X(version)           \
     X(help)
 
