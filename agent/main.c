@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/notify.h"
 #include "common/store.h"
+#include "agent/vctrl/pci.h"
 
 typedef struct {
     /* Command line (add options below in agent_options[] and their fields here). */
@@ -25,6 +26,8 @@ typedef struct {
     NvpStore *store; /* the persistent state store at [agent] state_dir */
 
     /* Layers put their objects here (pool, API server, debug endpoints, ...). */
+    char *opt_debug_endpoint;          /* --debug-endpoint PATH */
+    NvpVctrlPciStub *debug_endpoint;   /* its vfio-user server + PCI model */
 } NvpAgent;
 
 static NvpAgent agent;
@@ -37,6 +40,8 @@ static const GOptionEntry agent_options[] = {
       N_("FILE") },
     { "verbose", 'v', 0, G_OPTION_ARG_NONE, &agent.opt_verbose,
       N_("Log debug messages too"), NULL },
+    { "debug-endpoint", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_debug_endpoint,
+      N_("Serve a test vfio-user NVMe PCI device (never ready) on SOCKET"), N_("SOCKET") },
     /* More options go here, e.g. --debug-endpoint (a vfio-user endpoint without libvirt) and
      * slice options; give each a field in NvpAgent and act on it in a startup step. */
     { NULL },
@@ -67,7 +72,28 @@ state_stop(NvpAgent *a)
     g_clear_pointer(&a->store, nvp_store_free);
 }
 
+/* --debug-endpoint: the virtual NVMe PCI function alone, its controller never ready. */
+static gboolean
+debug_endpoint_start(NvpAgent *a, GError **error)
+{
+    if (!a->opt_debug_endpoint)
+        return TRUE;
+    a->debug_endpoint = nvp_vctrl_pci_stub_new(a->opt_debug_endpoint, error);
+    if (!a->debug_endpoint)
+        return FALSE;
+    g_message("Debug vfio-user endpoint on %s.", a->opt_debug_endpoint);
+    return TRUE;
+}
+
+static void
+debug_endpoint_stop(NvpAgent *a)
+{
+    g_clear_pointer(&a->debug_endpoint, nvp_vctrl_pci_stub_free);
+    g_clear_pointer(&a->opt_debug_endpoint, g_free);
+}
+
 static const NvpAgentStep startup_steps[] = {
+    { "debug-endpoint", debug_endpoint_start, debug_endpoint_stop },
     { "state", state_start, state_stop },
     /* { "pool", pool_start, pool_stop }, adopt controllers, restore volumes and slices */
     /* { "api", api_start, api_stop }, the control API socket */
