@@ -12,34 +12,53 @@
 #include "common/notify.h"
 #include "common/store.h"
 #include "agent/vctrl/pci.h"
+#include "agent/slices.h"
+#include "agent/api/server.h"
+#include "agent/pool/hwops.h"
+#include "agent/pool/pool.h"
 
 typedef struct {
     /* Command line (add options below in agent_options[] and their fields here). */
     gboolean opt_version;
     gboolean opt_verbose;
     char *opt_config;
+    char **opt_slices;      /* --slice, repeatable (agent/slices.c) */
+    char *opt_stats_file;
 
     /* Runtime. */
     NvpConfig *config;
     GMainLoop *loop;
     int exit_status;
     NvpStore *store; /* the persistent state store at [agent] state_dir */
+    NvpSlices *slices; /* command-line slices */
 
     /* Layers put their objects here (pool, API server, debug endpoints, ...). */
     char *opt_debug_endpoint;          /* --debug-endpoint PATH */
     NvpVctrlPciStub *debug_endpoint;   /* its vfio-user server + PCI model */
+    char *opt_api_socket;
+    char *opt_api_group;
+    NvpPool *pool;
+    NvpApiServer *api;
 } NvpAgent;
 
 static NvpAgent agent;
 
 static const GOptionEntry agent_options[] = {
-    { "version", 'V', 0, G_OPTION_ARG_NONE, &agent.opt_version,
-      N_("Print the version and exit"), NULL },
+    { "version", 'V', 0, G_OPTION_ARG_NONE, &agent.opt_version, N_("Print the version and exit"),
+      NULL },
     { "config", 'c', 0, G_OPTION_ARG_FILENAME, &agent.opt_config,
-      N_("Read the configuration from FILE instead of the default agent.conf"),
-      N_("FILE") },
-    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &agent.opt_verbose,
-      N_("Log debug messages too"), NULL },
+      N_("Read the configuration from FILE instead of the default agent.conf"), N_("FILE") },
+    { "verbose", 'v', 0, G_OPTION_ARG_NONE, &agent.opt_verbose, N_("Log debug messages too"),
+      NULL },
+    { "api-socket", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_api_socket,
+      N_("Serve the control API on SOCKET instead of RUN_DIR/agent.sock"), N_("SOCKET") },
+    { "api-group", 0, 0, G_OPTION_ARG_STRING, &agent.opt_api_group,
+      N_("Also let members of GROUP use the control API (root always may)"), N_("GROUP") },
+    { "slice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &agent.opt_slices,
+      N_("Serve a slice: ctrl=PCI,nsid=N,lba-start=N,lba-count=N,queues=N,mode=strict|trusted,"
+         "socket=PATH[,name=S,uid=N,gid=N,serial=S,entries=N] (repeatable)"), N_("SPEC") },
+    { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_stats_file,
+      N_("Write the slices' counters to FILE on SIGUSR1 and at exit"), N_("FILE") },
     { "debug-endpoint", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_debug_endpoint,
       N_("Serve a test vfio-user NVMe PCI device (never ready) on SOCKET"), N_("SOCKET") },
     /* More options go here, e.g. --debug-endpoint (a vfio-user endpoint without libvirt) and
@@ -72,6 +91,73 @@ state_stop(NvpAgent *a)
     g_clear_pointer(&a->store, nvp_store_free);
 }
 
+/* Controllers re-adopted and volumes restored from <state_dir>/{controllers,volumes}/. */
+static gboolean
+pool_start(NvpAgent *a, GError **error)
+{
+    g_autoptr(GPtrArray) warnings = NULL;
+    NvpPoolLimits limits;
+
+    a->pool = nvp_pool_new(nvp_config_get_string(a->config, "agent", "state_dir"),
+                           nvp_config_get_string(a->config, "agent", "run_dir"),
+                           &nvp_pool_hw_ops, NULL);
+    nvp_pool_get_limits(a->pool, &limits);
+    limits.max_slices = nvp_config_get_uint(a->config, "limits", "max_slices_per_controller");
+    limits.max_queues_per_slice =
+        MIN(nvp_config_get_uint(a->config, "limits", "max_queue_pairs_per_slice"),
+            NVP_VOLUME_QUEUES_MAX);
+    limits.allow_trusted = nvp_config_get_bool(a->config, "slices", "allow_trusted");
+    nvp_pool_set_limits(a->pool, &limits);
+    if (!nvp_pool_load(a->pool, &warnings, error))
+        return FALSE;
+    for (guint i = 0; i < warnings->len; i++)
+        g_warning("%s", (const char *)warnings->pdata[i]);
+    return TRUE;
+}
+
+static void
+pool_stop(NvpAgent *a)
+{
+    g_clear_pointer(&a->pool, nvp_pool_free);
+}
+
+static gboolean
+api_start(NvpAgent *a, GError **error)
+{
+    g_autofree char *def = g_build_filename(nvp_config_get_string(a->config, "agent", "run_dir"),
+                                            "agent.sock", NULL);
+    NvpApiServerOptions opts = {
+        .socket_path = a->opt_api_socket ? a->opt_api_socket : def,
+        .group = a->opt_api_group,
+    };
+
+    a->api = nvp_api_server_new(a->pool, &opts, error);
+    if (a->api)
+        g_message("Control API listening on %s.", nvp_api_server_get_socket_path(a->api));
+    return a->api != NULL;
+}
+
+static void
+api_stop(NvpAgent *a)
+{
+    g_clear_pointer(&a->api, nvp_api_server_free);
+}
+
+static gboolean
+slices_start(NvpAgent *a, GError **error)
+{
+    if (!a->opt_slices)
+        return TRUE;
+    a->slices = nvp_slices_new(a->opt_slices, a->opt_stats_file, error);
+    return a->slices != NULL;
+}
+
+static void
+slices_stop(NvpAgent *a)
+{
+    g_clear_pointer(&a->slices, nvp_slices_free);
+}
+
 /* --debug-endpoint: the virtual NVMe PCI function alone, its controller never ready. */
 static gboolean
 debug_endpoint_start(NvpAgent *a, GError **error)
@@ -95,8 +181,9 @@ debug_endpoint_stop(NvpAgent *a)
 static const NvpAgentStep startup_steps[] = {
     { "debug-endpoint", debug_endpoint_start, debug_endpoint_stop },
     { "state", state_start, state_stop },
-    /* { "pool", pool_start, pool_stop }, adopt controllers, restore volumes and slices */
-    /* { "api", api_start, api_stop }, the control API socket */
+    { "slices", slices_start, slices_stop },
+    { "pool", pool_start, pool_stop },
+    { "api", api_start, api_stop },
 };
 
 static gboolean
@@ -130,8 +217,8 @@ parse_options(int *argc, char ***argv, GError **error)
     if (!g_option_context_parse(ctx, argc, argv, error))
         return FALSE;
     if (*argc > 1) {
-        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED,
-                    _("Unexpected argument '%s'."), (*argv)[1]);
+        g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_FAILED, _("Unexpected argument '%s'."),
+                    (*argv)[1]);
         return FALSE;
     }
     return TRUE;
@@ -167,9 +254,9 @@ main(int argc, char **argv)
     level = nvp_config_get_string(agent.config, "agent", "log_level");
     if (!agent.opt_verbose)
         nvp_log_set_threshold((NvpLogLevel)nvp_log_level_from_string(level));
-    g_debug("configuration: %s",
-            nvp_config_get_source(agent.config) ? nvp_config_get_source(agent.config)
-                                                : "built-in defaults");
+    g_debug("configuration: %s", nvp_config_get_source(agent.config)
+                                     ? nvp_config_get_source(agent.config)
+                                     : "built-in defaults");
 
     agent.loop = g_main_loop_new(NULL, FALSE);
     g_unix_signal_add(SIGTERM, on_signal, &agent);

@@ -126,8 +126,8 @@ nvp_config_check_value(const NvpConfigKey *k, const char *value, const char *nam
         if (g_str_equal(value, "true") || g_str_equal(value, "false"))
             return TRUE;
         g_set_error(error, NVP_CONFIG_ERROR, NVP_CONFIG_ERROR_VALUE,
-                    _("%s:%u: [%s] %s must be 'true' or 'false', not '%s'."), name, line,
-                    k->group, k->key, value);
+                    _("%s:%u: [%s] %s must be 'true' or 'false', not '%s'."), name, line, k->group,
+                    k->key, value);
         return FALSE;
     case NVP_CONFIG_TYPE_UINT:
         if (!g_ascii_string_to_unsigned(value, 10, 0, G_MAXUINT64, &v, &local)) {
@@ -208,8 +208,7 @@ nvp_config_scan(const char *text, const char *name, GHashTable *lines, GError **
             rest = g_strstrip(g_strdup(close + 1));
             if (*rest) {
                 g_set_error(error, NVP_CONFIG_ERROR, NVP_CONFIG_ERROR_SYNTAX,
-                            _("%s:%u: unexpected text '%s' after group header."), name, line,
-                            rest);
+                            _("%s:%u: unexpected text '%s' after group header."), name, line, rest);
                 return FALSE;
             }
             g_free(group);
@@ -221,9 +220,8 @@ nvp_config_scan(const char *text, const char *name, GHashTable *lines, GError **
             }
             if (g_hash_table_contains(groups, group)) {
                 g_set_error(error, NVP_CONFIG_ERROR, NVP_CONFIG_ERROR_DUPLICATE,
-                            _("%s:%u: group [%s] appears a second time (first on line %u)."),
-                            name, line, group,
-                            GPOINTER_TO_UINT(g_hash_table_lookup(groups, group)));
+                            _("%s:%u: group [%s] appears a second time (first on line %u)."), name,
+                            line, group, GPOINTER_TO_UINT(g_hash_table_lookup(groups, group)));
                 return FALSE;
             }
             g_hash_table_insert(groups, g_strdup(group), GUINT_TO_POINTER(line));
@@ -294,8 +292,8 @@ nvp_config_load_data(const char *text, const char *name, GError **error)
             continue;
         value = g_key_file_get_string(kf, k->group, k->key, &local);
         if (!value) {
-            g_set_error(error, NVP_CONFIG_ERROR, NVP_CONFIG_ERROR_VALUE, "%s:%u: [%s] %s: %s",
-                        name, line, k->group, k->key, local->message);
+            g_set_error(error, NVP_CONFIG_ERROR, NVP_CONFIG_ERROR_VALUE, "%s:%u: [%s] %s: %s", name,
+                        line, k->group, k->key, local->message);
             return NULL;
         }
         g_strstrip(value);

@@ -28,10 +28,10 @@ typedef struct {
     const char *group;
     const char *key;
     NvpConfigType type;
-    guint64 min, max;          /* NVP_CONFIG_TYPE_UINT */
+    guint64 min, max;           /* NVP_CONFIG_TYPE_UINT */
     const char *const *choices; /* NVP_CONFIG_TYPE_ENUM, NULL-terminated */
-    const char *def;           /* default, as it would be written in the file */
-    const char *help;          /* one line for docs and --help */
+    const char *def;            /* default, as it would be written in the file */
+    const char *help;           /* one line for docs and --help */
 } NvpConfigKey;
 
 typedef struct _NvpConfig NvpConfig;

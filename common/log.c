@@ -70,7 +70,8 @@ nvp_log_wanted(GLogLevelFlags level, const GLogField *fields, gsize n_fields)
     if (l <= nvp_log_get_threshold())
         return TRUE;
     if (l >= NVP_LOG_INFO)
-        return !g_log_writer_default_would_drop(level, nvp_log_field(fields, n_fields, "GLIB_DOMAIN"));
+        return !g_log_writer_default_would_drop(level,
+                                                nvp_log_field(fields, n_fields, "GLIB_DOMAIN"));
     return FALSE;
 }
 
@@ -86,7 +87,8 @@ nvp_log_writer(GLogLevelFlags level, const GLogField *fields, gsize n_fields, gp
         return G_LOG_WRITER_HANDLED;
 
     /* Everything goes to stderr: stdout belongs to the program's output (XML, --json). */
-    line = g_log_writer_format_fields(level, fields, n_fields, g_log_writer_supports_color(fileno(stderr)));
+    line = g_log_writer_format_fields(level, fields, n_fields,
+                                      g_log_writer_supports_color(fileno(stderr)));
     if (!line)
         return G_LOG_WRITER_UNHANDLED;
     fprintf(stderr, "%s\n", line);

@@ -39,8 +39,7 @@ gboolean nvp_store_write(NvpStore *store, const char *name, const void *data, gs
                          GError **error);
 /* Whole content of entry @name, NUL-terminated (the NUL is not counted in @len, which may be
  * NULL). Leftover temp files are never read. */
-gboolean nvp_store_read(NvpStore *store, const char *name, char **data, gsize *len,
-                        GError **error);
+gboolean nvp_store_read(NvpStore *store, const char *name, char **data, gsize *len, GError **error);
 /* Remove entry @name durably. A missing entry is not an error. */
 gboolean nvp_store_remove(NvpStore *store, const char *name, GError **error);
 /* Names of all entries, sorted, temp files excluded. */

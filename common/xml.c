@@ -131,8 +131,8 @@ nvp_xml_schema_load(const char *schema, GError **error)
 
     nvp_xml_init();
     if (!schema_cache)
-        schema_cache = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                             (GDestroyNotify)xmlRelaxNGFree);
+        schema_cache =
+            g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)xmlRelaxNGFree);
     rng = g_hash_table_lookup(schema_cache, path);
     if (rng)
         return rng;
@@ -225,13 +225,13 @@ nvp_xml_parse_string(const char *text, const char *name, const char *schema, GEr
 
         if (!sink.message && err)
             nvp_xml_error_sink_record(&sink, err);
-        g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_PARSE, _("%s:%d: malformed XML: %s"),
-                    name, sink.line, sink.message ? sink.message : "not well-formed");
+        g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_PARSE, _("%s:%d: malformed XML: %s"), name,
+                    sink.line, sink.message ? sink.message : "not well-formed");
         return NULL;
     }
     if (!xmlDocGetRootElement(doc)) {
-        g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_PARSE, _("%s: document has no root element."),
-                    name);
+        g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_PARSE,
+                    _("%s: document has no root element."), name);
         return NULL;
     }
     if (schema && !nvp_xml_validate(doc, schema, error))
@@ -400,9 +400,9 @@ nvp_xml_get_uint64(xmlNode *node, const char *xpath, NvpXmlPresence presence, gu
         goto bad;
     if (v < min || v > max) {
         g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
-                    _("%s:%ld: '%s' is %s, outside the range %" G_GUINT64_FORMAT
-                      "..%" G_GUINT64_FORMAT "."),
-                    nvp_xml_node_doc_name(found), nvp_xml_node_line(found), xpath, str, min, max);
+                    _("%s:%ld: '%s' is %s, outside the range %llu..%llu."),
+                    nvp_xml_node_doc_name(found), nvp_xml_node_line(found), xpath, str,
+                    (unsigned long long)min, (unsigned long long)max);
         return FALSE;
     }
     *value = v;
@@ -515,8 +515,8 @@ typedef struct {
 
 struct _NvpXmlWriter {
     GString *buf;
-    GArray *stack;         /* NvpXmlWriterLevel */
-    gboolean tag_open;     /* "<name attr=..." written, '>' not yet */
+    GArray *stack;     /* NvpXmlWriterLevel */
+    gboolean tag_open; /* "<name attr=..." written, '>' not yet */
 };
 
 static void

@@ -55,11 +55,11 @@ typedef enum {
 
 typedef int (*NvpXmlEnumFromString)(const char *str);
 
-gboolean nvp_xml_get_string(xmlNode *node, const char *xpath, NvpXmlPresence presence,
-                            char **value, GError **error);
+gboolean nvp_xml_get_string(xmlNode *node, const char *xpath, NvpXmlPresence presence, char **value,
+                            GError **error);
 /* Decimal, or hexadecimal with a 0x prefix; must lie in [min, max]. */
-gboolean nvp_xml_get_uint64(xmlNode *node, const char *xpath, NvpXmlPresence presence,
-                            guint64 min, guint64 max, guint64 *value, GError **error);
+gboolean nvp_xml_get_uint64(xmlNode *node, const char *xpath, NvpXmlPresence presence, guint64 min,
+                            guint64 max, guint64 *value, GError **error);
 gboolean nvp_xml_get_uint(xmlNode *node, const char *xpath, NvpXmlPresence presence, guint min,
                           guint max, guint *value, GError **error);
 /* "yes" or "no" (libvirt's habit). */

@@ -15,9 +15,9 @@ G_DEFINE_QUARK(nvp-cmd-error-quark, nvp_cmd_error)
  * driver/cmd-<area>.c (add that file to driver/meson.build).
  */
 #define NVP_CMD_TABLE(X) \
-    X(attach_volume)     \
-    X(detach_volume)     \
-    X(version)           \
+    X(attach_volume) \
+    X(detach_volume) \
+    X(version) \
     X(help)
 
 #define NVP_CMD_DECLARE(name) extern const NvpCmd nvp_cmd_##name;
@@ -92,8 +92,7 @@ nvp_cmd_verb_list(void)
 
     g_string_append_c(s, '\n');
     for (gsize i = 0; i < G_N_ELEMENTS(cmd_table); i++)
-        g_string_append_printf(s, "  %-22s %s\n", cmd_table[i]->name,
-                               _(cmd_table[i]->summary));
+        g_string_append_printf(s, "  %-22s %s\n", cmd_table[i]->name, _(cmd_table[i]->summary));
     g_string_append(s, _("\nRun 'virt-nvmepool VERB --help' for the options of a verb."));
     return g_string_free(s, FALSE);
 }
@@ -148,9 +147,8 @@ nvp_cmd_run(const NvpCmd *cmd, int argc, char **argv)
                         _("'%s' takes no arguments, got '%s'."), cmd->name, argv[1]);
         else
             g_set_error(&error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE,
-                        _("'%s' takes %u to %u arguments (%s), got %u."), cmd->name,
-                        cmd->min_args, cmd->max_args, cmd->params ? _(cmd->params) : "",
-                        nargs);
+                        _("'%s' takes %u to %u arguments (%s), got %u."), cmd->name, cmd->min_args,
+                        cmd->max_args, cmd->params ? _(cmd->params) : "", nargs);
         return nvp_cmd_fail(error, cmd->name);
     }
 
@@ -191,8 +189,7 @@ nvp_cmd_main(int argc, char **argv)
     }
     cmd = nvp_cmd_find(argv[1]);
     if (!cmd) {
-        g_set_error(&error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE, _("Unknown verb '%s'."),
-                    argv[1]);
+        g_set_error(&error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE, _("Unknown verb '%s'."), argv[1]);
         return nvp_cmd_fail(error, NULL);
     }
     return nvp_cmd_run(cmd, argc - 1, argv + 1);

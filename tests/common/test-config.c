@@ -29,8 +29,8 @@ test_defaults_valid(void)
 
     g_assert_cmpuint(n, >, 0);
     for (guint i = 0; i < n; i++) {
-        g_autofree char *text = g_strdup_printf("[%s]\n%s=%s\n", keys[i].group, keys[i].key,
-                                                keys[i].def);
+        g_autofree char *text =
+            g_strdup_printf("[%s]\n%s=%s\n", keys[i].group, keys[i].key, keys[i].def);
         g_autoptr(GError) error = NULL;
         g_autoptr(NvpConfig) cfg = nvp_config_load_data(text, "defaults", &error);
 
@@ -183,8 +183,7 @@ test_load_files(void)
 static void
 test_example_file(void)
 {
-    g_autofree char *path = g_build_filename(g_getenv("NVP_BUILDDIR"), "data", "agent.conf",
-                                             NULL);
+    g_autofree char *path = g_build_filename(g_getenv("NVP_BUILDDIR"), "data", "agent.conf", NULL);
     g_autoptr(GError) error = NULL;
     g_autoptr(NvpConfig) cfg = nvp_config_load(path, &error);
     g_autofree char *text = NULL;

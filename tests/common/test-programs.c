@@ -164,7 +164,8 @@ agent_lifecycle(int sig)
     g_autofree char *sock = g_build_filename(dir, "notify", NULL);
     g_autofree char *state = g_build_filename(dir, "state", NULL);
     g_autofree char *text = g_strdup_printf("[agent]\nstate_dir=%s\nrun_dir=%s\n", state, dir);
-    g_autoptr(GSubprocessLauncher) launcher = g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
+    g_autoptr(GSubprocessLauncher) launcher =
+        g_subprocess_launcher_new(G_SUBPROCESS_FLAGS_STDERR_SILENCE);
     g_autoptr(GSubprocess) proc = NULL;
     g_autoptr(GError) error = NULL;
     g_autofree char *ready = NULL;

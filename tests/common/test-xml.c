@@ -59,8 +59,8 @@ test_parse_valid(void)
     g_assert_cmpuint(size, ==, 4096);
     g_assert_true(nvp_xml_get_bool(root, "@shared", NVP_XML_REQUIRED, &shared, &error));
     g_assert_true(shared);
-    g_assert_true(nvp_xml_get_enum(root, "mode", NVP_XML_REQUIRED, test_mode_from_string, &mode,
-                                   &error));
+    g_assert_true(
+        nvp_xml_get_enum(root, "mode", NVP_XML_REQUIRED, test_mode_from_string, &mode, &error));
     g_assert_no_error(error);
     g_assert_cmpint(mode, ==, TEST_MODE_TRUSTED);
 }
@@ -145,8 +145,8 @@ test_schema_missing_or_broken(void)
 static void
 test_schema_dir_env(void)
 {
-    g_autofree char *dir = g_build_filename(g_getenv("NVP_SRCDIR"), "tests", "common", "data",
-                                            NULL);
+    g_autofree char *dir =
+        g_build_filename(g_getenv("NVP_SRCDIR"), "tests", "common", "data", NULL);
     g_autofree char *old = g_strdup(g_getenv("NVP_SCHEMA_DIR"));
     g_autofree char *path = NULL;
     g_autoptr(GError) error = NULL;
@@ -181,8 +181,8 @@ test_no_external_entities(void)
     xml = g_strdup_printf("<!DOCTYPE x [<!ENTITY e SYSTEM 'file://%s'>]>\n<x>&e;</x>\n", secret);
     doc = nvp_xml_parse_string(xml, "xxe.xml", NULL, &error);
     if (doc) {
-        g_assert_true(nvp_xml_get_string(xmlDocGetRootElement(doc), "string(.)",
-                                         NVP_XML_OPTIONAL, &text, &error));
+        g_assert_true(nvp_xml_get_string(xmlDocGetRootElement(doc), "string(.)", NVP_XML_OPTIONAL,
+                                         &text, &error));
         g_assert_true(text == NULL || strstr(text, "SECRET") == NULL);
     }
     unlink(secret);
@@ -204,8 +204,8 @@ test_get_missing(void)
     g_assert_cmpuint(v, ==, 77);
     g_assert_true(nvp_xml_get_string(root, "nothing", NVP_XML_OPTIONAL, &str, &error));
     g_assert_null(str);
-    g_assert_true(nvp_xml_get_enum(root, "@mode", NVP_XML_OPTIONAL, test_mode_from_string, &mode,
-                                   &error));
+    g_assert_true(
+        nvp_xml_get_enum(root, "@mode", NVP_XML_OPTIONAL, test_mode_from_string, &mode, &error));
     g_assert_cmpint(mode, ==, TEST_MODE_STRICT);
     g_assert_no_error(error);
 
@@ -298,8 +298,8 @@ test_get_enum_bool_bad(void)
     gboolean b = FALSE;
     int mode = TEST_MODE_STRICT;
 
-    g_assert_false(nvp_xml_get_enum(root, "@mode", NVP_XML_REQUIRED, test_mode_from_string, &mode,
-                                    &error));
+    g_assert_false(
+        nvp_xml_get_enum(root, "@mode", NVP_XML_REQUIRED, test_mode_from_string, &mode, &error));
     g_assert_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE);
     g_assert_nonnull(strstr(error->message, "lax"));
     g_assert_cmpint(mode, ==, TEST_MODE_STRICT);
@@ -325,8 +325,8 @@ test_get_nodes(void)
     for (guint i = 0; i < parts->len; i++) {
         guint id = 0;
 
-        g_assert_true(nvp_xml_get_uint(g_ptr_array_index(parts, i), "@id", NVP_XML_REQUIRED, 0,
-                                       10, &id, &error));
+        g_assert_true(nvp_xml_get_uint(g_ptr_array_index(parts, i), "@id", NVP_XML_REQUIRED, 0, 10,
+                                       &id, &error));
         g_assert_cmpuint(id, ==, i + 1);
         g_assert_cmpint(nvp_xml_node_line(g_ptr_array_index(parts, i)), ==, 4 + i);
     }
@@ -380,7 +380,8 @@ test_writer_escape_roundtrip(void)
         "a<b>&c\"d'e",
         "]]> & <!-- -->",
         "line1\nline2\ttab\r",
-        "ctl\x01\x1f" "end",
+        "ctl\x01\x1f"
+        "end",
         "bad\xff\xfeutf8",
         "caf\xc3\xa9 \xe2\x82\xac",
     };
@@ -392,8 +393,7 @@ test_writer_escape_roundtrip(void)
         g_autofree char *out = NULL;
         g_autofree char *attr = NULL;
         g_autofree char *text = NULL;
-        gboolean representable = g_utf8_validate(values[i], -1, NULL) &&
-                                 !strchr(values[i], '\x01');
+        gboolean representable = g_utf8_validate(values[i], -1, NULL) && !strchr(values[i], '\x01');
 
         nvp_xml_writer_start(w, "r");
         nvp_xml_writer_attr(w, "v", values[i]);
@@ -402,10 +402,10 @@ test_writer_escape_roundtrip(void)
         out = nvp_xml_writer_finish(g_steal_pointer(&w));
         doc = nvp_xml_parse_string(out, "w.xml", NULL, &error);
         g_assert_no_error(error);
-        g_assert_true(nvp_xml_get_string(xmlDocGetRootElement(doc), "@v", NVP_XML_REQUIRED, &attr,
-                                         &error));
-        g_assert_true(nvp_xml_get_string(xmlDocGetRootElement(doc), "t", NVP_XML_REQUIRED, &text,
-                                         &error));
+        g_assert_true(
+            nvp_xml_get_string(xmlDocGetRootElement(doc), "@v", NVP_XML_REQUIRED, &attr, &error));
+        g_assert_true(
+            nvp_xml_get_string(xmlDocGetRootElement(doc), "t", NVP_XML_REQUIRED, &text, &error));
         if (representable) {
             g_assert_cmpstr(attr, ==, values[i]);
             /* Parsers normalise CR in content to LF; compare after the same step. */
