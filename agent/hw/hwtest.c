@@ -28,6 +28,8 @@ static gint64 opt_offset = 0;
 static gint64 opt_seed = 0x6e76706f6f6c;
 static char *opt_expect;
 static gboolean opt_poll;
+static gboolean opt_reset;
+static GArray *lost_qids;
 
 static GOptionEntry entries[] = {
     { "queues", 'q', 0, G_OPTION_ARG_INT, &opt_queues, "I/O queue pairs to create (default 4)", "N" },
@@ -39,6 +41,8 @@ static GOptionEntry entries[] = {
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed, "pattern seed", "S" },
     { "expect", 'e', 0, G_OPTION_ARG_FILENAME, &opt_expect, "write the expected bytes from OFFSET to FILE", "FILE" },
     { "poll", 'p', 0, G_OPTION_ARG_NONE, &opt_poll, "create CQs without interrupts and poll them", NULL },
+    { "reset", 'r', 0, G_OPTION_ARG_NONE, &opt_reset,
+      "after the I/O, reset the controller, check every queue pair is reported lost, recreate one and read through it", NULL },
     { NULL },
 };
 
@@ -245,7 +249,9 @@ run_phase(Queue **qs, guint n, const char *name)
 static void
 on_reset(NvpHwCtrl *ctrl, const guint16 *lost, guint n_lost, gpointer data)
 {
-    printf("controller reset: %u queue pairs lost\n", n_lost);
+    printf("controller reset: %u queue pairs reported lost\n", n_lost);
+    if (lost_qids)
+        g_array_append_vals(lost_qids, lost, n_lost);
 }
 
 static double
@@ -444,6 +450,54 @@ main(int argc, char **argv)
     if (total_mismatch || total_err)
         rc = 1;
 
+    if (opt_reset && rc == 0) {
+        Queue *q = queues->pdata[0];
+        guint n_ok = 0;
+
+        lost_qids = g_array_new(FALSE, FALSE, sizeof(guint16));
+        t0 = g_get_monotonic_time();
+        if (!nvp_hw_ctrl_reset(ctrl, &error)) {
+            fprintf(stderr, "virt-nvmepool-hwtest: reset: %s\n", error->message);
+            g_clear_error(&error);
+            rc = 1;
+        }
+        printf("reset in %.1f ms: %u of %u queue pairs reported lost, %u free\n", ms_since(t0), lost_qids->len, n,
+               nvp_hw_ctrl_get_n_free_qpairs(ctrl));
+        for (guint i = 0; i < queues->len; i++) {
+            Queue *qi = queues->pdata[i];
+            for (guint j = 0; j < lost_qids->len; j++) {
+                if (g_array_index(lost_qids, guint16, j) == qi->qid) {
+                    qi->qid = 0;
+                    n_ok++;
+                }
+            }
+        }
+        if (n_ok != n || nvp_hw_ctrl_get_n_free_qpairs(ctrl) != nvp_hw_ctrl_get_max_qpairs(ctrl))
+            rc = 1;
+        /* The rings' old contents are stale: start from zeroed memory. */
+        memset(q->sqbuf->vaddr, 0, q->sqbuf->size);
+        memset(q->cqbuf->vaddr, 0, q->cqbuf->size);
+        if (rc == 0 && nvp_hw_ctrl_qpair_create(ctrl, q->cqbuf->iova, opt_depth, q->vector, q->sqbuf->iova,
+                                                opt_depth, &q->qid, &error)) {
+            nvp_hw_sq_init(&q->sq, q->qid, q->sqbuf->vaddr, opt_depth, nvp_hw_ctrl_sq_doorbell(ctrl, q->qid));
+            nvp_hw_cq_init(&q->cq, q->qid, q->cqbuf->vaddr, opt_depth, nvp_hw_ctrl_cq_doorbell(ctrl, q->qid));
+            q->reads = q->mismatches = q->errors = 0;
+            q->opcode = nvme_cmd_read;
+            q->region = 0;
+            q->n_chunks = opt_blocks;
+            queue_run(q);
+            printf("after reset: recreated qid %u, read %" G_GUINT64_FORMAT " chunks back, %" G_GUINT64_FORMAT
+                   " mismatches, %" G_GUINT64_FORMAT " errors\n",
+                   q->qid, q->reads, q->mismatches, q->errors);
+            if (q->reads != (guint64)opt_blocks || q->mismatches || q->errors)
+                rc = 1;
+        } else if (rc == 0) {
+            fprintf(stderr, "virt-nvmepool-hwtest: recreating a queue pair after reset: %s\n", error->message);
+            g_clear_error(&error);
+            rc = 1;
+        }
+    }
+
     if (opt_expect) {
         g_autoptr(GString) exp = g_string_sized_new((gsize)active * opt_blocks * CHUNK);
         g_autofree guint8 *buf = g_malloc(CHUNK);
@@ -504,5 +558,7 @@ release:
     nvp_hw_ctrl_release(ctrl);
     printf("released %s in %.1f ms\n", argv[1], ms_since(t0));
     printf("%s\n", rc == 0 ? "RESULT: PASS" : "RESULT: FAIL");
+    if (lost_qids)
+        g_array_unref(lost_qids);
     return rc;
 }
