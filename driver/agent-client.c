@@ -4,7 +4,7 @@
 
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp-agent-client-error-quark, nvp_agent_client_error)
+G_DEFINE_QUARK(nvp - agent - client - error - quark, nvp_agent_client_error)
 
 /* The agent's API: data/org.virtnvmepool.Agent1.xml (peer-to-peer D-Bus on a UNIX socket). */
 #define NVP_AGENT_DEFAULT_ADDRESS "unix:path=" NVP_RUNDIR "/agent.sock"
@@ -35,8 +35,9 @@ nvp_agent_client_new(const char *address, GError **error)
 
     if (!address)
         address = nvp_agent_client_default_address();
-    conn = g_dbus_connection_new_for_address_sync(
-        address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL, &local);
+    conn = g_dbus_connection_new_for_address_sync(address,
+                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                  NULL, NULL, &local);
     if (!conn) {
         g_set_error(error, NVP_AGENT_CLIENT_ERROR, NVP_AGENT_CLIENT_ERROR_UNREACHABLE,
                     _("cannot reach the virt-nvmepool agent at %1$s (is virt-nvmepoold running?): "
@@ -68,9 +69,8 @@ nvp_agent_client_call_iface(NvpAgentClient *client, const char *iface, const cha
     GVariant *reply;
 
     reply = g_dbus_connection_call_sync(client->conn, NULL, NVP_AGENT_OBJECT_PATH, iface, method,
-                                        args, reply_type,
-                                        G_DBUS_CALL_FLAGS_NONE, NVP_AGENT_CALL_TIMEOUT_MS, NULL,
-                                        &local);
+                                        args, reply_type, G_DBUS_CALL_FLAGS_NONE,
+                                        NVP_AGENT_CALL_TIMEOUT_MS, NULL, &local);
     if (!reply) {
         g_autofree char *remote = g_dbus_error_get_remote_error(local);
         int code = g_strcmp0(remote, "org.virtnvmepool.Error.NotFound") == 0
@@ -108,8 +108,8 @@ nvp_agent_client_get_volume(NvpAgentClient *client, const char *name, GError **e
 }
 
 gboolean
-nvp_agent_client_activate_slice(NvpAgentClient *client, const NvpSlice *request,
-                                NvpSlice **active, GError **error)
+nvp_agent_client_activate_slice(NvpAgentClient *client, const NvpSlice *request, NvpSlice **active,
+                                GError **error)
 {
     g_autofree char *xml = nvp_slice_format(request);
     g_autoptr(GVariant) reply = NULL;

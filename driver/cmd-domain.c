@@ -22,15 +22,26 @@ static int opt_timeout = NVP_DETACH_TIMEOUT_MS_DEFAULT;
 static char *opt_uri;
 
 #define NVP_DOMAIN_COMMON_OPTIONS \
-    { "config", 0, 0, G_OPTION_ARG_NONE, &opt_config, \
-      N_("Change the persistent definition (takes effect at the next start)"), NULL }, \
-    { "live", 0, 0, G_OPTION_ARG_NONE, &opt_live, \
-      N_("Change the running domain (QMP device_add/device_del through libvirt)"), NULL }, \
-    { "current", 0, 0, G_OPTION_ARG_NONE, &opt_current, \
-      N_("Change the running domain if it runs, else its definition (the default)"), NULL }, \
-    { "uri", 'u', 0, G_OPTION_ARG_STRING, &opt_uri, \
-      N_("libvirt connection URI (default: $LIBVIRT_DEFAULT_URI or libvirt's default)"), \
-      N_("URI") }
+    { "config",    0, \
+      0,           G_OPTION_ARG_NONE, \
+      &opt_config, N_("Change the persistent definition (takes effect at the next start)"), \
+      NULL }, \
+        { "live",    0, \
+          0,         G_OPTION_ARG_NONE, \
+          &opt_live, N_("Change the running domain (QMP device_add/device_del through libvirt)"), \
+          NULL }, \
+        { "current", \
+          0, \
+          0, \
+          G_OPTION_ARG_NONE, \
+          &opt_current, \
+          N_("Change the running domain if it runs, else its definition (the default)"), \
+          NULL }, \
+    { \
+        "uri", 'u', 0, G_OPTION_ARG_STRING, &opt_uri, \
+            N_("libvirt connection URI (default: $LIBVIRT_DEFAULT_URI or libvirt's default)"), \
+            N_("URI") \
+    }
 
 static const GOptionEntry attach_options[] = {
     { "queues", 'q', 0, G_OPTION_ARG_INT, &opt_queues,
@@ -108,8 +119,7 @@ nvp_cmd_domain_print(const NvpCmdContext *ctx, const char *what, virDomainPtr do
         return;
     }
     /* what: "attached to" / "detached from", already translated */
-    printf(_("Volume '%1$s' %2$s domain '%3$s' (%4$s).\n"), vol->name, what,
-           virDomainGetName(dom),
+    printf(_("Volume '%1$s' %2$s domain '%3$s' (%4$s).\n"), vol->name, what, virDomainGetName(dom),
            affect->config && affect->live ? _("running domain and persistent definition")
            : affect->live                 ? _("running domain")
                                           : _("persistent definition, from the next start"));
@@ -147,8 +157,7 @@ nvp_cmd_domain_owner(const NvpDomainInfo *info, NvpSlice *req)
 
 /* --live attach: slice first (QEMU's device_add connects at once), then the device. */
 static NvpDomainVolume *
-nvp_cmd_attach_live(const NvpCmdContext *ctx, virDomainPtr dom, const char *volume,
-                    GError **error)
+nvp_cmd_attach_live(const NvpCmdContext *ctx, virDomainPtr dom, const char *volume, GError **error)
 {
     g_autoptr(NvpDomainVolume) vol = NULL;
     g_autoptr(NvpDomainInfo) info = NULL;
@@ -283,11 +292,11 @@ const NvpCmd nvp_cmd_attach_volume = {
     .name = "attach-volume",
     .summary = N_("Attach a volume to a libvirt domain"),
     .params = N_("DOMAIN VOLUME"),
-    .description = N_(
-        "Records the volume in the domain's <metadata>, makes guest memory shared (memfd) and\n"
-        "adds a vfio-user-pci device on a reserved pcie-root-port through <qemu:commandline>\n"
-        "(--config), or hot-plugs it with QMP device_add (--live). The libvirt hook activates\n"
-        "the volume's slice whenever the domain starts. See docs/libvirt.md."),
+    .description =
+        N_("Records the volume in the domain's <metadata>, makes guest memory shared (memfd) and\n"
+           "adds a vfio-user-pci device on a reserved pcie-root-port through <qemu:commandline>\n"
+           "(--config), or hot-plugs it with QMP device_add (--live). The libvirt hook activates\n"
+           "the volume's slice whenever the domain starts. See docs/libvirt.md."),
     .options = attach_options,
     .min_args = 2,
     .max_args = 2,
@@ -298,9 +307,9 @@ const NvpCmd nvp_cmd_detach_volume = {
     .name = "detach-volume",
     .summary = N_("Detach a volume from a libvirt domain"),
     .params = N_("DOMAIN VOLUME"),
-    .description = N_(
-        "Removes what attach-volume added. With --live the guest must release the device\n"
-        "(PCIe hot-unplug) before the slice is freed."),
+    .description =
+        N_("Removes what attach-volume added. With --live the guest must release the device\n"
+           "(PCIe hot-unplug) before the slice is freed."),
     .options = detach_options,
     .min_args = 2,
     .max_args = 2,

@@ -12,7 +12,7 @@
 #include "common/i18n.h"
 #include "common/xml.h"
 
-G_DEFINE_QUARK(nvp-domain-error-quark, nvp_domain_error)
+G_DEFINE_QUARK(nvp - domain - error - quark, nvp_domain_error)
 
 /* Bus numbers are 8 bits; libvirt uses the controller index as the bus number. */
 #define NVP_PCI_INDEX_MAX 255
@@ -592,8 +592,8 @@ nvp_domain_xml_store_metadata(xmlNode *domain, const NvpDomainMetadata *md, GErr
     }
 
     text = nvp_domain_metadata_format(md, TRUE);
-    if (!(fragment = nvp_xml_parse_string(text, "domain metadata", NVP_DOMAIN_METADATA_SCHEMA,
-                                          error)))
+    if (!(fragment =
+              nvp_xml_parse_string(text, "domain metadata", NVP_DOMAIN_METADATA_SCHEMA, error)))
         return FALSE;
     copy = xmlDocCopyNode(xmlDocGetRootElement(fragment), domain->doc, 1);
 
@@ -704,8 +704,7 @@ nvp_domain_xml_plug(xmlDoc *doc, const char *volume, guint queues, GError **erro
 }
 
 gboolean
-nvp_domain_xml_unplug(xmlDoc *doc, const char *volume, NvpDomainVolume **detached,
-                      GError **error)
+nvp_domain_xml_unplug(xmlDoc *doc, const char *volume, NvpDomainVolume **detached, GError **error)
 {
     xmlNode *domain = nvp_domain_root(doc, error);
     g_autoptr(NvpDomainInfo) info = NULL;
@@ -745,7 +744,8 @@ nvp_domain_xml_reserve_live(xmlDoc *doc, const char *volume, guint queues, GErro
     xmlNode *domain;
     xmlNode *devices;
 
-    if (!(domain = nvp_domain_root(doc, error)) || !(info = nvp_domain_info_from_node(domain, error)))
+    if (!(domain = nvp_domain_root(doc, error)) ||
+        !(info = nvp_domain_info_from_node(domain, error)))
         return NULL;
     if (!nvp_domain_xml_check_machine(domain, error) ||
         !nvp_domain_xml_share_memory(domain, NULL, error))
@@ -796,4 +796,3 @@ nvp_domain_xml_to_string(xmlDoc *doc)
     xmlFree(buf);
     return text;
 }
-

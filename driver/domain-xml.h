@@ -53,8 +53,7 @@ NvpDomainInfo *nvp_domain_info_from_node(xmlNode *domain, GError **error);
  * unplug: the reverse. Detaching the last volume also undoes what plug added to <memoryBacking>.
  * @detached (may be NULL) gets the removed entry.
  */
-NvpDomainVolume *nvp_domain_xml_plug(xmlDoc *doc, const char *volume, guint queues,
-                                     GError **error);
+NvpDomainVolume *nvp_domain_xml_plug(xmlDoc *doc, const char *volume, guint queues, GError **error);
 gboolean nvp_domain_xml_unplug(xmlDoc *doc, const char *volume, NvpDomainVolume **detached,
                                GError **error);
 
@@ -84,8 +83,7 @@ gboolean nvp_domain_xml_check_machine(xmlNode *domain, GError **error);
 
 /* Refuse when a device other than ours has an address on a port reserved for one of @md's
  * volumes (libvirt does not know the port is taken and may place a new device there). */
-gboolean nvp_domain_xml_check_ports(xmlNode *domain, const NvpDomainMetadata *md,
-                                    GError **error);
+gboolean nvp_domain_xml_check_ports(xmlNode *domain, const NvpDomainMetadata *md, GError **error);
 
 /* The vfio-user-pci device as QEMU JSON: -device argument and QMP device_add arguments. */
 char *nvp_domain_device_json(const NvpDomainVolume *vol);

@@ -140,7 +140,8 @@ nvp_domain_qmp(virDomainPtr dom, const char *command, JsonNode **ret, GError **e
     if (virDomainQemuMonitorCommand(dom, command, &reply, VIR_DOMAIN_QEMU_MONITOR_COMMAND_DEFAULT) <
         0) {
         g_autofree char *context =
-            g_strdup_printf(_("cannot send a monitor command to domain '%s'"), virDomainGetName(dom));
+            g_strdup_printf(_("cannot send a monitor command to domain '%s'"),
+                            virDomainGetName(dom));
         nvp_virt_set_error(error, context);
         return FALSE;
     }
@@ -174,8 +175,9 @@ nvp_domain_set_live_metadata(virDomainPtr dom, const NvpDomainMetadata *md, GErr
     if (virDomainSetMetadata(dom, VIR_DOMAIN_METADATA_ELEMENT, xml,
                              xml ? NVP_DOMAIN_METADATA_PREFIX : NULL, NVP_DOMAIN_METADATA_URI,
                              VIR_DOMAIN_AFFECT_LIVE) < 0) {
-        g_autofree char *context = g_strdup_printf(
-            _("cannot record the volumes of running domain '%s'"), virDomainGetName(dom));
+        g_autofree char *context =
+            g_strdup_printf(_("cannot record the volumes of running domain '%s'"),
+                            virDomainGetName(dom));
         nvp_virt_set_error(error, context);
         return FALSE;
     }

@@ -13,8 +13,8 @@
  * functions above and defines it again in one virDomainDefineXML(). */
 NvpDomainVolume *nvp_domain_attach_config(virDomainPtr dom, const char *volume, guint queues,
                                           GError **error);
-gboolean nvp_domain_detach_config(virDomainPtr dom, const char *volume,
-                                  NvpDomainVolume **detached, GError **error);
+gboolean nvp_domain_detach_config(virDomainPtr dom, const char *volume, NvpDomainVolume **detached,
+                                  GError **error);
 
 /* libvirt: what the domain's current (live when running) or persistent XML says. */
 NvpDomainInfo *nvp_domain_get_info(virDomainPtr dom, gboolean inactive, GError **error);
@@ -28,4 +28,3 @@ NvpDomainVolume *nvp_domain_live_reserve(virDomainPtr dom, const char *volume, g
 gboolean nvp_domain_hotplug(virDomainPtr dom, const NvpDomainVolume *vol, GError **error);
 gboolean nvp_domain_hotunplug(virDomainPtr dom, const char *volume, guint timeout_ms,
                               NvpDomainVolume **detached, GError **error);
-

@@ -8,11 +8,9 @@
 #include "common/i18n.h"
 #include "common/xml.h"
 
-G_DEFINE_QUARK(nvp-metadata-error-quark, nvp_metadata_error)
+G_DEFINE_QUARK(nvp - metadata - error - quark, nvp_metadata_error)
 
-NVP_ENUM_IMPL(nvp_domain_plug, NvpDomainPlug, NVP_DOMAIN_PLUG_LAST,
-              "cold",
-              "hot")
+NVP_ENUM_IMPL(nvp_domain_plug, NvpDomainPlug, NVP_DOMAIN_PLUG_LAST, "cold", "hot")
 
 /* sun_path holds 108 bytes including the terminating NUL. */
 #define NVP_SOCKET_PATH_MAX 107
@@ -62,7 +60,8 @@ nvp_domain_volume_socket_path(const char *domain_uuid, const char *name, GError 
 
     if (strlen(path) > NVP_SOCKET_PATH_MAX) {
         g_set_error(error, NVP_METADATA_ERROR, NVP_METADATA_ERROR_NAME,
-                    _("the socket path for volume '%1$s' would be %2$zu bytes long, over the %3$d a "
+                    _("the socket path for volume '%1$s' would be %2$zu bytes long, over the %3$d "
+                      "a "
                       "UNIX socket allows; use a shorter volume name"),
                     name, strlen(path), NVP_SOCKET_PATH_MAX);
         return NULL;
@@ -184,14 +183,14 @@ nvp_domain_volume_parse(xmlNode *node, GError **error)
 
     if (!nvp_xml_get_string(node, "@name", NVP_XML_REQUIRED, &vol->name, error) ||
         !nvp_xml_get_uint(node, "@queues", NVP_XML_OPTIONAL, 1, 65535, &vol->queues, error) ||
-        !nvp_xml_get_string(node, "*[local-name()='device']/@id", NVP_XML_REQUIRED,
-                            &vol->device_id, error) ||
+        !nvp_xml_get_string(node, "*[local-name()='device']/@id", NVP_XML_REQUIRED, &vol->device_id,
+                            error) ||
         !nvp_xml_get_uint(node, "*[local-name()='device']/@port", NVP_XML_REQUIRED, 1, 255,
                           &vol->port, error) ||
         !nvp_xml_get_string(node, "*[local-name()='device']/@plug", NVP_XML_OPTIONAL, &plug,
                             error) ||
-        !nvp_xml_get_string(node, "*[local-name()='socket']/@path", NVP_XML_REQUIRED,
-                            &vol->socket, error))
+        !nvp_xml_get_string(node, "*[local-name()='socket']/@path", NVP_XML_REQUIRED, &vol->socket,
+                            error))
         return NULL;
 
     vol->plug = NVP_DOMAIN_PLUG_COLD;

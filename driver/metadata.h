@@ -14,8 +14,8 @@
 GQuark nvp_metadata_error_quark(void);
 
 typedef enum {
-    NVP_METADATA_ERROR_INVALID,  /* our element is there but malformed */
-    NVP_METADATA_ERROR_NAME,     /* a volume name QEMU or the socket path cannot carry */
+    NVP_METADATA_ERROR_INVALID, /* our element is there but malformed */
+    NVP_METADATA_ERROR_NAME,    /* a volume name QEMU or the socket path cannot carry */
 } NvpMetadataError;
 
 typedef enum {
@@ -33,7 +33,7 @@ typedef struct {
     char *device_id; /* QEMU id of the vfio-user-pci device */
     guint port;      /* index of the pcie-root-port the device sits on */
     NvpDomainPlug plug;
-    char *socket;    /* vfio-user socket the agent listens on while the slice is active */
+    char *socket; /* vfio-user socket the agent listens on while the slice is active */
 } NvpDomainVolume;
 
 typedef struct {

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(nvp-virt-error-quark, nvp_virt_error)
+G_DEFINE_QUARK(nvp - virt - error - quark, nvp_virt_error)
 
 static void
 nvp_virt_silent_handler(void *opaque, virErrorPtr err)
@@ -41,8 +41,8 @@ nvp_virt_connect(const char *uri, GError **error)
     virConnectPtr conn = virConnectOpen(uri);
 
     if (!conn) {
-        g_autofree char *context =
-            g_strdup_printf(_("cannot connect to libvirt at '%s'"), uri ? uri : _("the default URI"));
+        g_autofree char *context = g_strdup_printf(_("cannot connect to libvirt at '%s'"),
+                                                   uri ? uri : _("the default URI"));
         nvp_virt_set_error(error, context);
     }
     return conn;
@@ -63,7 +63,8 @@ nvp_virt_lookup_domain(virConnectPtr conn, const char *name, GError **error)
     if (!dom) {
         virResetLastError();
         g_set_error(error, NVP_VIRT_ERROR, NVP_VIRT_ERROR_NO_DOMAIN,
-                    _("no domain named '%s' (checked names, UUIDs and IDs); 'virsh list --all' shows them"),
+                    _("no domain named '%s' (checked names, UUIDs and IDs); 'virsh list --all' "
+                      "shows them"),
                     name);
     }
     return dom;

@@ -14,9 +14,9 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(virDomain, virDomainFree)
 GQuark nvp_virt_error_quark(void);
 
 typedef enum {
-    NVP_VIRT_ERROR_FAILED,       /* libvirt reported an error (message is libvirt's) */
-    NVP_VIRT_ERROR_NO_DOMAIN,    /* no domain of that name or UUID */
-    NVP_VIRT_ERROR_UNSUPPORTED,  /* the driver or daemon lacks what we need */
+    NVP_VIRT_ERROR_FAILED,      /* libvirt reported an error (message is libvirt's) */
+    NVP_VIRT_ERROR_NO_DOMAIN,   /* no domain of that name or UUID */
+    NVP_VIRT_ERROR_UNSUPPORTED, /* the driver or daemon lacks what we need */
 } NvpVirtError;
 
 /* Install a no-op libvirt error handler so libvirt does not print errors itself; we report them

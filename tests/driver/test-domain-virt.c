@@ -193,7 +193,8 @@ static void
 test_live(Fixture *f, gconstpointer data)
 {
     g_autoptr(virDomain) dom =
-        define(f, "vm1", "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>");
+        define(f, "vm1",
+               "<memoryBacking><source type='memfd'/><access mode='shared'/></memoryBacking>");
     g_autoptr(virDomain) off = define(f, "vm2", "");
     g_autoptr(GError) error = NULL;
     g_autoptr(NvpDomainVolume) vol = NULL;
@@ -237,8 +238,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     nvp_virt_init();
-#define ADD(path, func) \
-    g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+#define ADD(path, func) g_test_add(path, Fixture, NULL, fixture_setup, func, fixture_teardown)
     ADD("/domain-virt/attach-detach-config", test_attach_detach_config);
     ADD("/domain-virt/attach-twice", test_attach_twice);
     ADD("/domain-virt/refuse-machine", test_refuse_machine);

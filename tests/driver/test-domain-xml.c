@@ -114,7 +114,8 @@ test_port_index(void)
     b = nvp_domain_xml_plug(basic, "b", 0, NULL);
     g_assert_cmpuint(b->port, ==, 4);
     xml = nvp_domain_xml_to_string(basic);
-    g_assert_nonnull(strstr(xml, "<controller type=\"pci\" index=\"4\" model=\"pcie-root-port\"/>"));
+    g_assert_nonnull(
+        strstr(xml, "<controller type=\"pci\" index=\"4\" model=\"pcie-root-port\"/>"));
     assert_libvirt_valid(xml);
 
     c = nvp_domain_xml_plug(second, "c", 0, NULL);

@@ -16,7 +16,8 @@ static const char *hook_path;
 static const char fake_introspection[] =
     "<node>"
     "  <interface name='org.virtnvmepool.Slices1'>"
-    "    <method name='Activate'><arg type='s' direction='in'/><arg type='s' direction='out'/></method>"
+    "    <method name='Activate'><arg type='s' direction='in'/><arg type='s' "
+    "direction='out'/></method>"
     "    <method name='Deactivate'><arg type='s' direction='in'/></method>"
     "    <method name='List'><arg type='as' direction='out'/></method>"
     "  </interface>"
@@ -24,8 +25,8 @@ static const char fake_introspection[] =
 
 typedef struct {
     GMutex lock;
-    GPtrArray *slices;   /* NvpSlice, active */
-    char *fail_volume;   /* Activate of this volume fails */
+    GPtrArray *slices; /* NvpSlice, active */
+    char *fail_volume; /* Activate of this volume fails */
     guint calls;
     char *address;
     char *dir;
@@ -139,8 +140,8 @@ fake_agent_start(void)
     fa->loop = g_main_loop_new(fa->ctx, FALSE);
 
     g_main_context_push_thread_default(fa->ctx);
-    fa->server = g_dbus_server_new_sync(fa->address, G_DBUS_SERVER_FLAGS_NONE, guid, NULL, NULL,
-                                        &error);
+    fa->server =
+        g_dbus_server_new_sync(fa->address, G_DBUS_SERVER_FLAGS_NONE, guid, NULL, NULL, &error);
     g_assert_no_error(error);
     g_signal_connect(fa->server, "new-connection", G_CALLBACK(fake_new_connection), fa);
     g_dbus_server_start(fa->server);
@@ -218,8 +219,8 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC(HookRun, hook_run_clear)
 static void
 run_hook(const char *address, const char *fixture, const char *op, const char *subop, HookRun *r)
 {
-    g_autofree char *path = g_build_filename(g_getenv("NVP_SRCDIR"), "tests", "driver", "data",
-                                             "hook", fixture, NULL);
+    g_autofree char *path =
+        g_build_filename(g_getenv("NVP_SRCDIR"), "tests", "driver", "data", "hook", fixture, NULL);
     g_autofree char *script = g_strdup_printf("exec \"$0\" vm3 %s %s - < \"$1\"", op, subop);
     const char *argv[] = { "/bin/sh", "-c", script, hook_path, path, NULL };
     g_auto(GStrv) env = g_get_environ();
@@ -227,8 +228,8 @@ run_hook(const char *address, const char *fixture, const char *op, const char *s
     int wait_status;
 
     env = g_environ_setenv(env, "NVP_AGENT_ADDRESS", address, TRUE);
-    g_assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, NULL,
-                               &r->err, &wait_status, &error));
+    g_assert_true(g_spawn_sync(NULL, (char **)argv, env, G_SPAWN_DEFAULT, NULL, NULL, NULL, &r->err,
+                               &wait_status, &error));
     g_assert_no_error(error);
     g_assert_true(WIFEXITED(wait_status));
     r->status = WEXITSTATUS(wait_status);
@@ -294,8 +295,7 @@ test_prepare_ok(void)
     g_assert_cmpuint(logs->gid, ==, 993);
     g_assert_cmpuint(logs->queues, ==, 2);
     g_assert_cmpstr(logs->domain_name, ==, "vm3");
-    g_assert_cmpstr(logs->socket_path, ==,
-                    "/run/virt-nvmepool/vfio-user/" VM3_UUID "-logs.sock");
+    g_assert_cmpstr(logs->socket_path, ==, "/run/virt-nvmepool/vfio-user/" VM3_UUID "-logs.sock");
 }
 
 /* The second activation fails: the first is undone, one line names the failing volume. */

@@ -133,7 +133,8 @@ test_volume_names(void)
 
     sock = nvp_domain_volume_socket_path(uuid, "db01", &error);
     g_assert_no_error(error);
-    g_assert_cmpstr(sock, ==, NVP_RUNDIR "/vfio-user/6e2c4b0e-5b1f-4a55-9a0e-2f1a4c7e9d01-db01.sock");
+    g_assert_cmpstr(sock, ==,
+                    NVP_RUNDIR "/vfio-user/6e2c4b0e-5b1f-4a55-9a0e-2f1a4c7e9d01-db01.sock");
     /* sun_path is 108 bytes: a 64-character name does not fit after the UUID */
     g_assert_null(nvp_domain_volume_socket_path(uuid, long_name, &error));
     g_assert_error(error, NVP_METADATA_ERROR, NVP_METADATA_ERROR_NAME);
