@@ -71,7 +71,7 @@ pack "$work/l1" "$out/l1-initrd.img"
 # L2 base.
 skeleton "$work/l2"
 add_modules "$work/l2" nvme
-add_binaries "$work/l2" /usr/sbin/nvme /usr/bin/fio
+add_binaries "$work/l2" /usr/sbin/nvme /usr/bin/fio /usr/bin/lspci
 install -m 755 "$mk/l2-init" "$work/l2/init"
 pack "$work/l2" "$out/l2-initrd.img"
 
