@@ -15,6 +15,19 @@ G_DEFINE_QUARK(nvp-cmd-error-quark, nvp_cmd_error)
  * driver/cmd-<area>.c (add that file to driver/meson.build).
  */
 #define NVP_CMD_TABLE(X) \
+    X(ctrl_list) \
+    X(ctrl_info) \
+    X(ctrl_adopt) \
+    X(ctrl_release) \
+    X(vol_list) \
+    X(vol_info) \
+    X(vol_create) \
+    X(vol_dumpxml) \
+    X(vol_resize) \
+    X(vol_delete) \
+    X(slice_list) \
+    X(slice_info) \
+    X(stats) \
     X(attach_volume) \
     X(detach_volume) \
     X(version) \

@@ -108,6 +108,7 @@ nvp_pool_new(const char *statedir, const char *rundir, const NvpPoolHwOps *ops,
     pool->limits.max_slices = 64;
     pool->limits.max_queues_per_slice = NVP_VOLUME_QUEUES_MAX;
     pool->limits.reserved_queues = 1;
+    pool->limits.allow_trusted = TRUE;
     if (g_mkdir_with_parents(statedir, 0700) < 0) {
         int errsv = errno;
         g_set_error(&pool->store_error, NVP_POOL_ERROR, NVP_POOL_ERROR_STATE,
@@ -923,6 +924,11 @@ nvp_pool_slice_activate(NvpPool *pool, const NvpSlice *request, GError **error)
         queues = vol->queues;
     if (isolation >= NVP_ISOLATION_LAST) {
         g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID, _("invalid isolation mode"));
+        return NULL;
+    }
+    if (isolation == NVP_ISOLATION_TRUSTED && !pool->limits.allow_trusted) {
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID,
+                    _("trusted mode is disabled on this host (allow_trusted in agent.conf)"));
         return NULL;
     }
     if (isolation == NVP_ISOLATION_TRUSTED && vol->isolation != NVP_ISOLATION_TRUSTED) {

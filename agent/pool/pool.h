@@ -55,6 +55,7 @@ typedef struct {
     guint max_slices;               /* per controller, default 64 */
     guint max_queues_per_slice;     /* default NVP_VOLUME_QUEUES_MAX */
     guint reserved_queues;          /* queue pairs kept by the agent (wipe), default 1 */
+    gboolean allow_trusted;         /* trusted slices may be requested at all, default TRUE */
 } NvpPoolLimits;
 
 typedef enum {

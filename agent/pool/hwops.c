@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* NvpPoolHwOps implemented with agent/hw: adopt/release/identify, and wipe with Write Zeroes on
+ * a temporary, polled I/O queue pair of the agent's own. */
+#include "agent/pool/hwops.h"
+
+#include <string.h>
+
+#include "agent/hw/ctrl.h"
+#include "agent/hw/queue.h"
+#include "common/i18n.h"
+
+#define WIPE_QUEUE_ENTRIES 16
+#define WIPE_MAX_BLOCKS 65536u /* NLB is a 16-bit, 0-based field */
+#define WIPE_TIMEOUT_US (30 * G_USEC_PER_SEC)
+#define NVME_CMD_WRITE_ZEROES 0x08
+#define NVME_ONCS_WRITE_ZEROES (1u << 3)
+#define NVME_WZ_DEAC (1u << 25)
+
+static gpointer
+hw_adopt(const char *bdf, gpointer data, GError **error)
+{
+    return nvp_hw_ctrl_adopt(bdf, NULL, error);
+}
+
+static void
+hw_release(gpointer handle, gpointer data)
+{
+    nvp_hw_ctrl_release(handle);
+}
+
+/* Identify strings are space-padded, not NUL-terminated. */
+static char *
+id_string(const char *field, gsize len)
+{
+    char *s = g_strndup(field, len);
+
+    g_strstrip(s);
+    return s;
+}
+
+static gboolean
+hw_identify(gpointer handle, NvpController *ctrl, gpointer data, GError **error)
+{
+    NvpHwCtrl *hw = handle;
+    const struct nvme_id_ctrl *id = nvp_hw_ctrl_get_id(hw);
+    const guint32 *nsids;
+    guint n = 0;
+
+    ctrl->serial = id_string(id->sn, sizeof(id->sn));
+    ctrl->model = id_string(id->mn, sizeof(id->mn));
+    ctrl->firmware = id_string(id->fr, sizeof(id->fr));
+    ctrl->queues_total = nvp_hw_ctrl_get_max_qpairs(hw);
+    ctrl->vectors_total = nvp_hw_ctrl_get_n_vectors(hw);
+    nsids = nvp_hw_ctrl_get_nsids(hw, &n);
+    for (guint i = 0; i < n && i < NVP_CONTROLLER_MAX_NAMESPACES; i++) {
+        const struct nvme_id_ns *ns = nvp_hw_ctrl_get_ns(hw, nsids[i]);
+        guint32 bs = nvp_hw_ctrl_get_lba_size(hw, nsids[i]);
+        if (!ns || bs == 0)
+            continue;
+        nvp_controller_add_namespace(
+            ctrl, nvp_namespace_new(nsids[i], GUINT64_FROM_LE(ns->nsze) * bs, bs));
+    }
+    return TRUE;
+}
+
+static gboolean
+hw_wipe(gpointer handle, guint32 nsid, guint64 lba, guint64 blocks, NvpPoolWipeMode mode,
+        gpointer data, GError **error)
+{
+    NvpHwCtrl *hw = handle;
+    const struct nvme_id_ctrl *id = nvp_hw_ctrl_get_id(hw);
+    g_autoptr(NvpHwDmaBuf) sq_buf = NULL;
+    g_autoptr(NvpHwDmaBuf) cq_buf = NULL;
+    guint16 qid = 0;
+    NvpHwSq sq;
+    NvpHwCq cq;
+    gboolean ok = TRUE;
+
+    if (!(GUINT16_FROM_LE(id->oncs) & NVME_ONCS_WRITE_ZEROES)) {
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_UNAVAILABLE,
+                    _("the controller does not support Write Zeroes"));
+        return FALSE;
+    }
+    sq_buf = nvp_hw_dma_buf_new(hw, WIPE_QUEUE_ENTRIES * sizeof(NvpNvmeSqe), error);
+    if (!sq_buf)
+        return FALSE;
+    cq_buf = nvp_hw_dma_buf_new(hw, WIPE_QUEUE_ENTRIES * sizeof(NvpNvmeCqe), error);
+    if (!cq_buf)
+        return FALSE;
+    if (!nvp_hw_ctrl_qpair_create(hw, cq_buf->iova, WIPE_QUEUE_ENTRIES, -1, sq_buf->iova,
+                                  WIPE_QUEUE_ENTRIES, &qid, error))
+        return FALSE;
+    nvp_hw_sq_init(&sq, qid, sq_buf->vaddr, WIPE_QUEUE_ENTRIES, nvp_hw_ctrl_sq_doorbell(hw, qid));
+    nvp_hw_cq_init(&cq, qid, cq_buf->vaddr, WIPE_QUEUE_ENTRIES, nvp_hw_ctrl_cq_doorbell(hw, qid));
+
+    /* One command at a time: simple, and a wipe is not on any latency path. */
+    for (guint64 done = 0; ok && done < blocks;) {
+        guint32 n = (guint32)MIN(blocks - done, (guint64)WIPE_MAX_BLOCKS);
+        guint64 slba = lba + done;
+        NvpNvmeSqe *cmd = nvp_hw_sq_slot(&sq);
+        const NvpNvmeCqe *cqe = NULL;
+        gint64 deadline = g_get_monotonic_time() + WIPE_TIMEOUT_US;
+
+        memset(cmd, 0, sizeof(*cmd));
+        cmd->opcode = NVME_CMD_WRITE_ZEROES;
+        cmd->cid = GUINT16_TO_LE((guint16)(sq.tail));
+        cmd->nsid = GUINT32_TO_LE(nsid);
+        cmd->cdw10 = GUINT32_TO_LE((guint32)slba);
+        cmd->cdw11 = GUINT32_TO_LE((guint32)(slba >> 32));
+        cmd->cdw12 = GUINT32_TO_LE((n - 1) |
+                                   (mode == NVP_POOL_WIPE_DEALLOCATE ? NVME_WZ_DEAC : 0));
+        nvp_hw_sq_advance(&sq);
+        nvp_hw_sq_ring(&sq);
+        while (!(cqe = nvp_hw_cq_peek(&cq))) {
+            if (g_get_monotonic_time() > deadline) {
+                g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_HW,
+                            _("Write Zeroes at LBA %" G_GUINT64_FORMAT " timed out"), slba);
+                ok = FALSE;
+                break;
+            }
+            g_usleep(20);
+        }
+        if (!cqe)
+            break;
+        if (NVP_NVME_CQE_STATUS(cqe) != 0) {
+            g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_HW,
+                        _("Write Zeroes at LBA %" G_GUINT64_FORMAT " failed with status 0x%x"),
+                        slba, NVP_NVME_CQE_STATUS(cqe));
+            ok = FALSE;
+        }
+        nvp_hw_sq_set_head(&sq, GUINT16_FROM_LE(cqe->sqhd));
+        nvp_hw_cq_advance(&cq);
+        nvp_hw_cq_ring(&cq);
+        done += n;
+    }
+    /* Deleting the SQ aborts anything still outstanding (after a timeout). */
+    if (!nvp_hw_ctrl_qpair_delete(hw, qid, ok ? error : NULL))
+        ok = FALSE;
+    return ok;
+}
+
+static gpointer
+hw_slice_start(gpointer handle, const NvpSlice *slice, const NvpVolume *vol, gpointer data,
+               GError **error)
+{
+    g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_UNAVAILABLE,
+                _("the virtual controller layer (agent/vctrl) is not available in this build"));
+    return NULL;
+}
+
+static void
+hw_slice_stop(gpointer endpoint, gpointer data)
+{
+}
+
+const NvpPoolHwOps nvp_pool_hw_ops = {
+    .adopt = hw_adopt,
+    .release = hw_release,
+    .identify = hw_identify,
+    .wipe = hw_wipe,
+    .slice_start = hw_slice_start,
+    .slice_stop = hw_slice_stop,
+};
