@@ -7,8 +7,8 @@
 #include "common/capacity.h"
 #include "common/i18n.h"
 
-NVP_ENUM_IMPL(nvp_controller_state, NvpControllerState, NVP_CONTROLLER_STATE_LAST,
-              "adopted", "unavailable")
+NVP_ENUM_IMPL(nvp_controller_state, NvpControllerState, NVP_CONTROLLER_STATE_LAST, "adopted",
+              "unavailable")
 
 NvpController *
 nvp_controller_new(const NvpPciAddr *addr)
@@ -182,8 +182,8 @@ nvp_controller_parse_node(xmlNode *root, GError **error)
         return NULL;
     if (nodes->len > NVP_CONTROLLER_MAX_NAMESPACES) {
         g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
-                    _("line %ld: %u namespaces, at most %u are supported"),
-                    nvp_xml_node_line(root), nodes->len, NVP_CONTROLLER_MAX_NAMESPACES);
+                    _("line %ld: %u namespaces, at most %u are supported"), nvp_xml_node_line(root),
+                    nodes->len, NVP_CONTROLLER_MAX_NAMESPACES);
         return NULL;
     }
     for (guint i = 0; i < nodes->len; i++) {

@@ -38,8 +38,7 @@ nvp_namespace_parse_node(xmlNode *node, GError **error)
 
     if (!nvp_xml_get_uint(node, "@id", NVP_XML_REQUIRED, 1, 0xfffffffe, &nsid, error) ||
         !nvp_capacity_parse(node, "capacity", NVP_XML_REQUIRED, &ns->capacity, error) ||
-        !nvp_xml_get_uint(node, "blocksize", NVP_XML_REQUIRED, 512, 65536, &block_size,
-                          error))
+        !nvp_xml_get_uint(node, "blocksize", NVP_XML_REQUIRED, 512, 65536, &block_size, error))
         return NULL;
     ns->nsid = nsid;
     ns->block_size = block_size;
@@ -51,9 +50,9 @@ nvp_namespace_parse_node(xmlNode *node, GError **error)
     }
     if (ns->capacity % block_size != 0) {
         g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
-                    _("line %ld: namespace %u: capacity %" G_GUINT64_FORMAT
-                      " is not a multiple of the block size %u"),
-                    nvp_xml_node_line(node), nsid, ns->capacity, block_size);
+                    _("line %ld: namespace %u: capacity %llu is not a multiple of the block size "
+                      "%u"),
+                    nvp_xml_node_line(node), nsid, (unsigned long long)ns->capacity, block_size);
         return NULL;
     }
     ns->free = ns->capacity;
@@ -61,9 +60,9 @@ nvp_namespace_parse_node(xmlNode *node, GError **error)
         return NULL;
     if (ns->free > ns->capacity) {
         g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
-                    _("line %ld: namespace %u: free space %" G_GUINT64_FORMAT
-                      " exceeds its capacity %" G_GUINT64_FORMAT),
-                    nvp_xml_node_line(node), nsid, ns->free, ns->capacity);
+                    _("line %ld: namespace %u: free space %llu exceeds its capacity %llu"),
+                    nvp_xml_node_line(node), nsid, (unsigned long long)ns->free,
+                    (unsigned long long)ns->capacity);
         return NULL;
     }
     return g_steal_pointer(&ns);

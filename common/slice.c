@@ -5,8 +5,7 @@
 #include "common/i18n.h"
 #include "common/pciaddr.h"
 
-NVP_ENUM_IMPL(nvp_slice_state, NvpSliceState, NVP_SLICE_STATE_LAST, "active", "connected",
-              "failed")
+NVP_ENUM_IMPL(nvp_slice_state, NvpSliceState, NVP_SLICE_STATE_LAST, "active", "connected", "failed")
 
 NvpSlice *
 nvp_slice_new(void)
@@ -53,18 +52,14 @@ nvp_slice_parse_node(xmlNode *root, GError **error)
     g_autofree char *lower = NULL;
 
     if (!nvp_xml_get_string(root, "volume", NVP_XML_REQUIRED, &slice->volume, error) ||
-        !nvp_xml_get_string(root, "controller", NVP_XML_OPTIONAL, &slice->controller,
-                            error) ||
-        !nvp_xml_get_string(root, "domain/@uuid", NVP_XML_REQUIRED, &slice->domain_uuid,
-                            error) ||
-        !nvp_xml_get_string(root, "domain/@name", NVP_XML_OPTIONAL, &slice->domain_name,
-                            error) ||
+        !nvp_xml_get_string(root, "controller", NVP_XML_OPTIONAL, &slice->controller, error) ||
+        !nvp_xml_get_string(root, "domain/@uuid", NVP_XML_REQUIRED, &slice->domain_uuid, error) ||
+        !nvp_xml_get_string(root, "domain/@name", NVP_XML_OPTIONAL, &slice->domain_name, error) ||
         !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 0, NVP_VOLUME_QUEUES_MAX,
                           &slice->queues, error) ||
         !nvp_xml_get_enum(root, "isolation", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_isolation_from_string, &isolation, error) ||
-        !nvp_xml_get_string(root, "socket", NVP_XML_OPTIONAL, &slice->socket_path,
-                            error) ||
+        !nvp_xml_get_string(root, "socket", NVP_XML_OPTIONAL, &slice->socket_path, error) ||
         !nvp_xml_get_uint(root, "owner/@uid", NVP_XML_OPTIONAL, 0, G_MAXUINT32, &uid, error) ||
         !nvp_xml_get_uint(root, "owner/@gid", NVP_XML_OPTIONAL, 0, G_MAXUINT32, &gid, error) ||
         !nvp_xml_get_enum(root, "state", NVP_XML_OPTIONAL,

@@ -29,7 +29,7 @@ typedef struct {
     char *controller;
     char *domain_uuid;
     char *domain_name; /* may be NULL */
-    guint queues;      /* hardware I/O queue pairs granted (in a request, 0: the volume's default) */
+    guint queues; /* hardware I/O queue pairs granted (in a request, 0: the volume's default) */
     NvpIsolation isolation;
     char *socket_path; /* vfio-user endpoint */
     guint32 uid;       /* owner of the endpoint (QEMU's user) */

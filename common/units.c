@@ -6,7 +6,7 @@
 
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp-units-error-quark, nvp_units_error)
+G_DEFINE_QUARK(nvp - units - error - quark, nvp_units_error)
 
 gboolean
 nvp_units_multiplier(const char *unit, guint64 *multiplier)
@@ -47,14 +47,15 @@ nvp_units_scale(guint64 value, const char *unit, guint64 *bytes, GError **error)
 
     if (!nvp_units_multiplier(unit, &m)) {
         g_set_error(error, NVP_UNITS_ERROR, NVP_UNITS_ERROR_INVALID,
-                    _("unknown size unit '%s': use b, KiB, MiB, GiB, TiB (or k, M, G, T) for powers "
+                    _("unknown size unit '%s': use b, KiB, MiB, GiB, TiB (or k, M, G, T) for "
+                      "powers "
                       "of 1024, or KB, MB, GB, TB for powers of 1000"),
                     unit);
         return FALSE;
     }
     if (value != 0 && m > G_MAXUINT64 / value) {
-        g_set_error(error, NVP_UNITS_ERROR, NVP_UNITS_ERROR_OVERFLOW,
-                    _("size %" G_GUINT64_FORMAT "%s is too large"), value, unit ? unit : "");
+        g_set_error(error, NVP_UNITS_ERROR, NVP_UNITS_ERROR_OVERFLOW, _("size %llu%s is too large"),
+                    (unsigned long long)value, unit ? unit : "");
         return FALSE;
     }
     *bytes = value * m;

@@ -78,17 +78,14 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
                           (NvpXmlEnumFromString)nvp_volume_type_from_string, &type, error) ||
         !nvp_xml_get_string(root, "name", NVP_XML_REQUIRED, &vol->name, error) ||
         !nvp_xml_get_string(root, "uuid", NVP_XML_OPTIONAL, &vol->uuid, error) ||
-        !nvp_xml_get_string(root, "controller", NVP_XML_REQUIRED, &vol->controller,
-                            error) ||
-        !nvp_xml_get_uint(root, "namespace", NVP_XML_OPTIONAL, 1, 0xfffffffe, &nsid,
-                          error) ||
+        !nvp_xml_get_string(root, "controller", NVP_XML_REQUIRED, &vol->controller, error) ||
+        !nvp_xml_get_uint(root, "namespace", NVP_XML_OPTIONAL, 1, 0xfffffffe, &nsid, error) ||
         !nvp_capacity_parse(root, "capacity", NVP_XML_OPTIONAL, &vol->capacity, error) ||
-        !nvp_xml_get_uint(root, "blocksize", NVP_XML_OPTIONAL, 512, 65536, &block_size,
-                          error) ||
+        !nvp_xml_get_uint(root, "blocksize", NVP_XML_OPTIONAL, 512, 65536, &block_size, error) ||
         !nvp_xml_get_enum(root, "isolation", NVP_XML_OPTIONAL,
                           (NvpXmlEnumFromString)nvp_isolation_from_string, &isolation, error) ||
-        !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX,
-                          &vol->queues, error))
+        !nvp_xml_get_uint(root, "queues", NVP_XML_OPTIONAL, 1, NVP_VOLUME_QUEUES_MAX, &vol->queues,
+                          error))
         return NULL;
     vol->type = type;
     vol->isolation = isolation;
@@ -105,8 +102,8 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
     if (vol->uuid) {
         g_autofree char *lower = g_ascii_strdown(vol->uuid, -1);
         if (!g_uuid_string_is_valid(lower)) {
-            g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
-                        _("line %ld: invalid UUID '%s'"), line, vol->uuid);
+            g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE, _("line %ld: invalid UUID '%s'"),
+                        line, vol->uuid);
             return NULL;
         }
         g_free(vol->uuid);
@@ -124,8 +121,8 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
     }
     if (vol->type == NVP_VOLUME_TYPE_EXTENT && vol->capacity == 0) {
         g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_MISSING,
-                    _("line %ld: volume '%s': an extent volume needs a non-zero <capacity>"),
-                    line, vol->name);
+                    _("line %ld: volume '%s': an extent volume needs a non-zero <capacity>"), line,
+                    vol->name);
         return NULL;
     }
     if (vol->type == NVP_VOLUME_TYPE_NAMESPACE && vol->nsid == 0) {
@@ -142,8 +139,8 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
         xmlNode *enode = extent->pdata[0];
         if (!nvp_xml_get_uint64(enode, "@lba", NVP_XML_REQUIRED, 0, G_MAXUINT64, &vol->lba,
                                 error) ||
-            !nvp_xml_get_uint64(enode, "@blocks", NVP_XML_REQUIRED, 1, G_MAXUINT64,
-                                &vol->blocks, error))
+            !nvp_xml_get_uint64(enode, "@blocks", NVP_XML_REQUIRED, 1, G_MAXUINT64, &vol->blocks,
+                                error))
             return NULL;
         if (vol->block_size == 0 || vol->nsid == 0) {
             g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_MISSING,
@@ -151,8 +148,7 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
                         nvp_xml_node_line(enode), vol->name);
             return NULL;
         }
-        if (vol->blocks > G_MAXUINT64 / vol->block_size ||
-            vol->lba > G_MAXUINT64 - vol->blocks) {
+        if (vol->blocks > G_MAXUINT64 / vol->block_size || vol->lba > G_MAXUINT64 - vol->blocks) {
             g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
                         _("line %ld: volume '%s': extent is out of range"),
                         nvp_xml_node_line(enode), vol->name);
@@ -160,11 +156,10 @@ nvp_volume_parse_node(xmlNode *root, GError **error)
         }
         if (vol->capacity && vol->capacity != vol->blocks * vol->block_size) {
             g_set_error(error, NVP_XML_ERROR, NVP_XML_ERROR_VALUE,
-                        _("line %ld: volume '%s': capacity %" G_GUINT64_FORMAT
-                          " bytes disagrees with the extent of %" G_GUINT64_FORMAT
-                          " blocks of %u bytes"),
-                        nvp_xml_node_line(enode), vol->name, vol->capacity, vol->blocks,
-                        vol->block_size);
+                        _("line %ld: volume '%s': capacity %llu bytes disagrees with the extent of "
+                          "%llu blocks of %u bytes"),
+                        nvp_xml_node_line(enode), vol->name, (unsigned long long)vol->capacity,
+                        (unsigned long long)vol->blocks, vol->block_size);
             return NULL;
         }
         vol->has_extent = TRUE;

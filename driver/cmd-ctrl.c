@@ -49,8 +49,8 @@ cmd_ctrl_list_run(const NvpCmdContext *ctx, char **args, GError **error)
         nvp_cmd_print_json(root);
         return TRUE;
     }
-    printf(" %-18s %-12s %-20s %-4s %-12s %-12s %s\n", _("Name"), _("State"), _("Serial"),
-           _("NS"), _("Capacity"), _("Free"), _("Queues free"));
+    printf(" %-18s %-12s %-20s %-4s %-12s %-12s %s\n", _("Name"), _("State"), _("Serial"), _("NS"),
+           _("Capacity"), _("Free"), _("Queues free"));
     printf("-------------------------------------------------------------------------------------"
            "------------\n");
     for (guint i = 0; i < ctrls->len; i++) {
@@ -77,8 +77,8 @@ cmd_ctrl_info_run(const NvpCmdContext *ctx, char **args, GError **error)
     g_autoptr(GDBusConnection) conn = nvp_pool_client_connect(ctx, error);
     g_autoptr(NvpController) c = NULL;
 
-    if (!conn || !(c = nvp_pool_client_get_controller(conn, "Get", g_variant_new("(s)", args[0]),
-                                                      error)))
+    if (!conn ||
+        !(c = nvp_pool_client_get_controller(conn, "Get", g_variant_new("(s)", args[0]), error)))
         return FALSE;
     if (ctx->json) {
         g_autoptr(JsonNode) root = nvp_pool_client_controller_json(c);

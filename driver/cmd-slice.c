@@ -66,10 +66,10 @@ cmd_slice_info_run(const NvpCmdContext *ctx, char **args, GError **error)
     printf("%-14s %s\n", _("Endpoint:"), s->socket_path ? s->socket_path : "-");
     printf("%-14s %u:%u\n", _("Owner:"), s->uid, s->gid);
     printf("%-14s %s\n", _("State:"), nvp_slice_state_to_string(s->state));
-    printf(_("%-14s %" G_GUINT64_FORMAT " submitted, %" G_GUINT64_FORMAT " completed, %"
-             G_GUINT64_FORMAT " rejected, %" G_GUINT64_FORMAT " doorbells\n"),
-           _("Counters:"), s->counters.submitted, s->counters.completed, s->counters.rejected,
-           s->counters.doorbells);
+    printf(_("%-14s %llu submitted, %llu completed, %llu rejected, %llu doorbells\n"),
+           _("Counters:"), (unsigned long long)s->counters.submitted,
+           (unsigned long long)s->counters.completed, (unsigned long long)s->counters.rejected,
+           (unsigned long long)s->counters.doorbells);
     return TRUE;
 }
 
@@ -99,8 +99,8 @@ dict_u(GVariantDict *d, const char *key)
 static gboolean
 cmd_stats_run(const NvpCmdContext *ctx, char **args, GError **error)
 {
-    static const char *const keys[] = { "controllers", "volumes", "slices", "capacity", "free",
-                                        "allocated", "queues-total", "queues-free" };
+    static const char *const keys[] = { "controllers", "volumes",   "slices",       "capacity",
+                                        "free",        "allocated", "queues-total", "queues-free" };
     g_autoptr(GDBusConnection) conn = nvp_pool_client_connect(ctx, error);
     g_autoptr(GVariant) reply = NULL;
     g_autoptr(GVariant) dict = NULL;

@@ -51,8 +51,9 @@ cmd_vol_list_run(const NvpCmdContext *ctx, char **args, GError **error)
         g_autoptr(JsonNode) root = json_node_new(JSON_NODE_ARRAY);
         for (guint i = 0; i < vols->len; i++) {
             NvpVolume *v = vols->pdata[i];
-            json_array_add_element(
-                arr, nvp_pool_client_volume_json(v, g_hash_table_lookup(in_use, v->name)));
+            json_array_add_element(arr,
+                                   nvp_pool_client_volume_json(v, g_hash_table_lookup(in_use,
+                                                                                      v->name)));
         }
         json_node_set_array(root, arr);
         nvp_cmd_print_json(root);
@@ -106,9 +107,9 @@ cmd_vol_info_run(const NvpCmdContext *ctx, char **args, GError **error)
         printf("%-14s %s\n", _("Type:"), nvp_volume_type_to_string(v->type));
         printf("%-14s %s\n", _("Controller:"), v->controller);
         printf("%-14s %u\n", _("Namespace:"), v->nsid);
-        printf(_("%-14s %s (%" G_GUINT64_FORMAT " bytes)\n"), _("Capacity:"), cap, v->capacity);
-        printf(_("%-14s LBA %" G_GUINT64_FORMAT ", %" G_GUINT64_FORMAT " blocks of %u bytes\n"),
-               _("Extent:"), v->lba, v->blocks, v->block_size);
+        printf(_("%-14s %s (%llu bytes)\n"), _("Capacity:"), cap, (unsigned long long)v->capacity);
+        printf(_("%-14s LBA %llu, %llu blocks of %u bytes\n"), _("Extent:"),
+               (unsigned long long)v->lba, (unsigned long long)v->blocks, v->block_size);
         printf("%-14s %s\n", _("Isolation:"), nvp_isolation_to_string(v->isolation));
         printf("%-14s %u\n", _("Queues:"), v->queues);
         if (s)
@@ -174,8 +175,8 @@ static const GOptionEntry vol_create_options[] = {
       N_("Namespace to carve it from (default: the first with room)"), N_("NSID") },
     { "queues", 0, 0, G_OPTION_ARG_INT, &opt_queues,
       N_("Default hardware queue pairs of its slices (default 1)"), N_("N") },
-    { "mode", 0, 0, G_OPTION_ARG_STRING, &opt_mode,
-      N_("Isolation: strict (default) or trusted"), N_("MODE") },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &opt_mode, N_("Isolation: strict (default) or trusted"),
+      N_("MODE") },
     { "whole-namespace", 0, 0, G_OPTION_ARG_NONE, &opt_whole,
       N_("The volume is all of --namespace (no --capacity)"), NULL },
     { NULL },
@@ -274,9 +275,8 @@ cmd_vol_create_run(const NvpCmdContext *ctx, char **args, GError **error)
     }
     {
         g_autofree char *cap = nvp_units_format_size(v->capacity);
-        printf(_("Volume '%1$s' created: %2$s on %3$s namespace %4$u at LBA %5$" G_GUINT64_FORMAT
-                 ".\n"),
-               v->name, cap, v->controller, v->nsid, v->lba);
+        printf(_("Volume '%1$s' created: %2$s on %3$s namespace %4$u at LBA %5$llu.\n"), v->name,
+               cap, v->controller, v->nsid, (unsigned long long)v->lba);
     }
     return TRUE;
 }
@@ -315,8 +315,7 @@ cmd_vol_resize_run(const NvpCmdContext *ctx, char **args, GError **error)
         if (!cur)
             return FALSE;
         if (bytes > G_MAXUINT64 - cur->capacity) {
-            g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE, _("size %s is too large"),
-                        size);
+            g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE, _("size %s is too large"), size);
             return FALSE;
         }
         bytes += cur->capacity;
@@ -376,8 +375,7 @@ cmd_vol_delete_run(const NvpCmdContext *ctx, char **args, GError **error)
         nvp_cmd_print_json(root);
         return TRUE;
     }
-    printf(opt_wipe ? _("Volume '%s' wiped and deleted.\n") : _("Volume '%s' deleted.\n"),
-           args[0]);
+    printf(opt_wipe ? _("Volume '%s' wiped and deleted.\n") : _("Volume '%s' deleted.\n"), args[0]);
     return TRUE;
 }
 

@@ -22,8 +22,9 @@ nvp_pool_client_connect(const NvpCmdContext *ctx, GError **error)
     } else {
         shown = g_strdup(ctx->connect);
     }
-    conn = g_dbus_connection_new_for_address_sync(
-        address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL, &local);
+    conn = g_dbus_connection_new_for_address_sync(address,
+                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                  NULL, NULL, &local);
     if (!conn) {
         if (g_error_matches(local, G_IO_ERROR, G_IO_ERROR_NOT_FOUND) ||
             g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
@@ -38,8 +39,8 @@ nvp_pool_client_connect(const NvpCmdContext *ctx, GError **error)
 }
 
 GVariant *
-nvp_pool_client_call(GDBusConnection *conn, const char *iface, const char *method,
-                     GVariant *args, const char *reply_type, GError **error)
+nvp_pool_client_call(GDBusConnection *conn, const char *iface, const char *method, GVariant *args,
+                     const char *reply_type, GError **error)
 {
     g_autoptr(GError) local = NULL;
     GVariant *reply;
@@ -96,8 +97,7 @@ nvp_pool_client_get_volume(GDBusConnection *conn, const char *method, GVariant *
 }
 
 NvpSlice *
-nvp_pool_client_get_slice(GDBusConnection *conn, const char *method, GVariant *args,
-                          GError **error)
+nvp_pool_client_get_slice(GDBusConnection *conn, const char *method, GVariant *args, GError **error)
 {
     g_autofree char *xml = call_string(conn, NVP_POOL_CLIENT_SLICES, method, args, error);
 
@@ -132,8 +132,8 @@ GPtrArray *
 nvp_pool_client_list_controllers(GDBusConnection *conn, GError **error)
 {
     return call_list(conn, NVP_POOL_CLIENT_CONTROLLERS, NULL,
-                     (ParseFunc)nvp_controller_parse_string,
-                     (GDestroyNotify)nvp_controller_free, error);
+                     (ParseFunc)nvp_controller_parse_string, (GDestroyNotify)nvp_controller_free,
+                     error);
 }
 
 GPtrArray *

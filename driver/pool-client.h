@@ -33,8 +33,7 @@ NvpSlice *nvp_pool_client_get_slice(GDBusConnection *conn, const char *method, G
                                     GError **error);
 /* List methods "(as)": arrays of parsed objects. */
 GPtrArray *nvp_pool_client_list_controllers(GDBusConnection *conn, GError **error);
-GPtrArray *nvp_pool_client_list_volumes(GDBusConnection *conn, const char *ctrl,
-                                        GError **error);
+GPtrArray *nvp_pool_client_list_volumes(GDBusConnection *conn, const char *ctrl, GError **error);
 GPtrArray *nvp_pool_client_list_slices(GDBusConnection *conn, GError **error);
 
 /* JSON forms of the model objects (sizes in bytes, names as in the XML). */

@@ -14,7 +14,7 @@
 #include "agent/api/agent-dbus.h"
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp-api-error-quark, nvp_api_error)
+G_DEFINE_QUARK(nvp - api - error - quark, nvp_api_error)
 
 struct _NvpApiServer {
     NvpPool *pool;
@@ -106,8 +106,7 @@ on_ctrl_list(NvpDBusControllers1 *skel, GDBusMethodInvocation *inv, gpointer dat
 }
 
 static gboolean
-on_ctrl_get(NvpDBusControllers1 *skel, GDBusMethodInvocation *inv, const char *name,
-            gpointer data)
+on_ctrl_get(NvpDBusControllers1 *skel, GDBusMethodInvocation *inv, const char *name, gpointer data)
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
@@ -197,8 +196,7 @@ on_vol_get(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *name, 
 }
 
 static gboolean
-on_vol_create(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *xml_in,
-              gpointer data)
+on_vol_create(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *xml_in, gpointer data)
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
@@ -221,8 +219,8 @@ on_vol_create(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *xml
 }
 
 static gboolean
-on_vol_resize(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *name,
-              guint64 capacity, gpointer data)
+on_vol_resize(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *name, guint64 capacity,
+              gpointer data)
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
@@ -239,8 +237,8 @@ on_vol_resize(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *nam
 }
 
 static gboolean
-on_vol_delete(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *name,
-              gboolean wipe, gpointer data)
+on_vol_delete(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *name, gboolean wipe,
+              gpointer data)
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
@@ -270,8 +268,7 @@ on_slice_list(NvpDBusSlices1 *skel, GDBusMethodInvocation *inv, gpointer data)
 }
 
 static gboolean
-on_slice_get(NvpDBusSlices1 *skel, GDBusMethodInvocation *inv, const char *volume,
-             gpointer data)
+on_slice_get(NvpDBusSlices1 *skel, GDBusMethodInvocation *inv, const char *volume, gpointer data)
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
@@ -537,8 +534,8 @@ nvp_api_server_new(NvpPool *pool, const NvpApiServerOptions *opts, GError **erro
     g_signal_connect(s->observer, "allow-mechanism", G_CALLBACK(on_allow_mechanism), s);
     escaped = g_dbus_address_escape_value(path);
     address = g_strdup_printf("unix:path=%s", escaped);
-    s->server = g_dbus_server_new_sync(address, G_DBUS_SERVER_FLAGS_NONE, guid, s->observer,
-                                       NULL, error);
+    s->server =
+        g_dbus_server_new_sync(address, G_DBUS_SERVER_FLAGS_NONE, guid, s->observer, NULL, error);
     if (!s->server) {
         g_prefix_error(error, _("cannot listen on %s: "), path);
         return NULL;

@@ -62,8 +62,8 @@ nvp_extent_map_foreach_gap(const NvpExtentMap *map,
     guint64 pos = 0;
 
     for (guint i = 0; i <= map->extents->len; i++) {
-        guint64 end = i < map->extents->len ? g_array_index(map->extents, NvpExtent, i).start
-                                            : map->usable;
+        guint64 end =
+            i < map->extents->len ? g_array_index(map->extents, NvpExtent, i).start : map->usable;
         if (end > pos && func(pos, end - pos, data))
             return TRUE;
         if (i < map->extents->len) {

@@ -57,8 +57,8 @@ hw_identify(gpointer handle, NvpController *ctrl, gpointer data, GError **error)
         guint32 bs = nvp_hw_ctrl_get_lba_size(hw, nsids[i]);
         if (!ns || bs == 0)
             continue;
-        nvp_controller_add_namespace(
-            ctrl, nvp_namespace_new(nsids[i], GUINT64_FROM_LE(ns->nsze) * bs, bs));
+        nvp_controller_add_namespace(ctrl, nvp_namespace_new(nsids[i],
+                                                             GUINT64_FROM_LE(ns->nsze) * bs, bs));
     }
     return TRUE;
 }
@@ -107,14 +107,13 @@ hw_wipe(gpointer handle, guint32 nsid, guint64 lba, guint64 blocks, NvpPoolWipeM
         cmd->nsid = GUINT32_TO_LE(nsid);
         cmd->cdw10 = GUINT32_TO_LE((guint32)slba);
         cmd->cdw11 = GUINT32_TO_LE((guint32)(slba >> 32));
-        cmd->cdw12 = GUINT32_TO_LE((n - 1) |
-                                   (mode == NVP_POOL_WIPE_DEALLOCATE ? NVME_WZ_DEAC : 0));
+        cmd->cdw12 = GUINT32_TO_LE((n - 1) | (mode == NVP_POOL_WIPE_DEALLOCATE ? NVME_WZ_DEAC : 0));
         nvp_hw_sq_advance(&sq);
         nvp_hw_sq_ring(&sq);
         while (!(cqe = nvp_hw_cq_peek(&cq))) {
             if (g_get_monotonic_time() > deadline) {
                 g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_HW,
-                            _("Write Zeroes at LBA %" G_GUINT64_FORMAT " timed out"), slba);
+                            _("Write Zeroes at LBA %llu timed out"), (unsigned long long)slba);
                 ok = FALSE;
                 break;
             }
@@ -124,8 +123,8 @@ hw_wipe(gpointer handle, guint32 nsid, guint64 lba, guint64 blocks, NvpPoolWipeM
             break;
         if (NVP_NVME_CQE_STATUS(cqe) != 0) {
             g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_HW,
-                        _("Write Zeroes at LBA %" G_GUINT64_FORMAT " failed with status 0x%x"),
-                        slba, NVP_NVME_CQE_STATUS(cqe));
+                        _("Write Zeroes at LBA %llu failed with status 0x%x"),
+                        (unsigned long long)slba, NVP_NVME_CQE_STATUS(cqe));
             ok = FALSE;
         }
         nvp_hw_sq_set_head(&sq, GUINT16_FROM_LE(cqe->sqhd));

@@ -16,12 +16,12 @@
 #include "common/store.h"
 #include "common/units.h"
 
-G_DEFINE_QUARK(nvp-pool-error-quark, nvp_pool_error)
+G_DEFINE_QUARK(nvp - pool - error - quark, nvp_pool_error)
 
 typedef struct {
     NvpController *model;
-    gpointer hw;        /* NULL when unavailable */
-    GHashTable *maps;   /* nsid -> NvpExtentMap */
+    gpointer hw;      /* NULL when unavailable */
+    GHashTable *maps; /* nsid -> NvpExtentMap */
     guint n_volumes;
     guint n_slices;
     guint slice_queues; /* granted to active slices */
@@ -85,8 +85,7 @@ pool_ctrl_new(NvpController *model)
 }
 
 NvpPool *
-nvp_pool_new(const char *statedir, const char *rundir, const NvpPoolHwOps *ops,
-             gpointer ops_data)
+nvp_pool_new(const char *statedir, const char *rundir, const NvpPoolHwOps *ops, gpointer ops_data)
 {
     static const NvpPoolHwOps no_ops = { 0 };
     NvpPool *pool = g_new0(NvpPool, 1);
@@ -97,12 +96,12 @@ nvp_pool_new(const char *statedir, const char *rundir, const NvpPoolHwOps *ops,
     pool->rundir = g_strdup(rundir);
     pool->ops = ops ? ops : &no_ops;
     pool->ops_data = ops_data;
-    pool->ctrls = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                        (GDestroyNotify)pool_ctrl_free);
-    pool->volumes = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                          (GDestroyNotify)nvp_volume_free);
-    pool->slices = g_hash_table_new_full(g_str_hash, g_str_equal, NULL,
-                                         (GDestroyNotify)pool_slice_free);
+    pool->ctrls =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pool_ctrl_free);
+    pool->volumes =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)nvp_volume_free);
+    pool->slices =
+        g_hash_table_new_full(g_str_hash, g_str_equal, NULL, (GDestroyNotify)pool_slice_free);
     pool->limits.max_controllers = 32;
     pool->limits.max_volumes = 256;
     pool->limits.max_slices = 64;
@@ -112,8 +111,7 @@ nvp_pool_new(const char *statedir, const char *rundir, const NvpPoolHwOps *ops,
     if (g_mkdir_with_parents(statedir, 0700) < 0) {
         int errsv = errno;
         g_set_error(&pool->store_error, NVP_POOL_ERROR, NVP_POOL_ERROR_STATE,
-                    _("cannot create the state directory %s: %s"), statedir,
-                    g_strerror(errsv));
+                    _("cannot create the state directory %s: %s"), statedir, g_strerror(errsv));
         return pool;
     }
     pool->ctrl_store = nvp_store_open(cdir, &pool->store_error);
@@ -537,10 +535,11 @@ pool_place(NvpPool *pool, PoolCtrl *pc, NvpVolume *vol, GError **error)
             if (vol->block_size != ns->block_size ||
                 !nvp_extent_map_reserve(map, want_start, vol->blocks * ns->block_size)) {
                 g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_BUSY,
-                            _("volume '%s': extent at LBA %" G_GUINT64_FORMAT " (%" G_GUINT64_FORMAT
-                              " blocks) on namespace %u of %s is unaligned, out of range or "
-                              "overlaps another volume"),
-                            vol->name, vol->lba, vol->blocks, ns->nsid, m->name);
+                            _("volume '%s': extent at LBA %llu (%llu blocks) on namespace %u of %s "
+                              "is "
+                              "unaligned, out of range or overlaps another volume"),
+                            vol->name, (unsigned long long)vol->lba,
+                            (unsigned long long)vol->blocks, ns->nsid, m->name);
                 return FALSE;
             }
             vol->capacity = vol->blocks * ns->block_size;
@@ -792,8 +791,7 @@ nvp_pool_vol_delete(NvpPool *pool, const char *name, gboolean wipe, GError **err
     if (ps) {
         g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_BUSY,
                     _("volume '%s' is in use by domain '%s' (%s); stop the domain first"), name,
-                    ps->slice->domain_name ? ps->slice->domain_name : "?",
-                    ps->slice->domain_uuid);
+                    ps->slice->domain_name ? ps->slice->domain_name : "?", ps->slice->domain_uuid);
         return FALSE;
     }
     pc = pool_find_ctrl(pool, vol->controller, error);
@@ -808,8 +806,8 @@ nvp_pool_vol_delete(NvpPool *pool, const char *name, gboolean wipe, GError **err
                                 : _("the hardware layer cannot write zeroes in this build"));
             return FALSE;
         }
-        if (!pool->ops->wipe(pc->hw, vol->nsid, vol->lba, vol->blocks,
-                             NVP_POOL_WIPE_WRITE_ZEROES, pool->ops_data, &local)) {
+        if (!pool->ops->wipe(pc->hw, vol->nsid, vol->lba, vol->blocks, NVP_POOL_WIPE_WRITE_ZEROES,
+                             pool->ops_data, &local)) {
             g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_HW,
                         _("cannot wipe volume '%s': %s; the volume was kept"), name,
                         local->message);
@@ -905,8 +903,7 @@ nvp_pool_slice_activate(NvpPool *pool, const NvpSlice *request, GError **error)
     }
     uuid = request->domain_uuid ? g_ascii_strdown(request->domain_uuid, -1) : NULL;
     if (!uuid || !g_uuid_string_is_valid(uuid)) {
-        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID,
-                    _("invalid domain UUID '%s'"),
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID, _("invalid domain UUID '%s'"),
                     request->domain_uuid ? request->domain_uuid : "");
         return NULL;
     }
@@ -975,9 +972,8 @@ nvp_pool_slice_activate(NvpPool *pool, const NvpSlice *request, GError **error)
     slice->volume = g_strdup(volume);
     slice->controller = g_strdup(pc->model->name);
     slice->domain_uuid = g_steal_pointer(&uuid);
-    slice->domain_name = g_strdup(request->domain_name && *request->domain_name
-                                      ? request->domain_name
-                                      : NULL);
+    slice->domain_name =
+        g_strdup(request->domain_name && *request->domain_name ? request->domain_name : NULL);
     slice->queues = queues;
     slice->isolation = isolation;
     sockname = g_strconcat(volume, ".sock", NULL);
@@ -992,8 +988,7 @@ nvp_pool_slice_activate(NvpPool *pool, const NvpSlice *request, GError **error)
         endpoint = pool->ops->slice_start(pc->hw, slice, vol, pool->ops_data, &local);
         if (!endpoint) {
             g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_HW,
-                        _("cannot start the endpoint of volume '%s': %s"), volume,
-                        local->message);
+                        _("cannot start the endpoint of volume '%s': %s"), volume, local->message);
             return NULL;
         }
     }
@@ -1055,8 +1050,7 @@ nvp_pool_slice_get(NvpPool *pool, const char *volume, GError **error)
     if (!ps) {
         if (volume && g_hash_table_contains(pool->volumes, volume))
             g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_NOT_FOUND,
-                        _("volume '%s' has no active slice (its domain is not running)"),
-                        volume);
+                        _("volume '%s' has no active slice (its domain is not running)"), volume);
         else
             g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_NOT_FOUND,
                         _("volume '%s' does not exist (see vol-list)"), volume ? volume : "");
@@ -1073,7 +1067,7 @@ nvp_pool_slice_list(NvpPool *pool)
 
     for (guint i = 0; i < keys->len; i++)
         g_ptr_array_add(out, pool_slice_snapshot(pool, g_hash_table_lookup(pool->slices,
-                                                                            keys->pdata[i])));
+                                                                           keys->pdata[i])));
     return out;
 }
 
@@ -1102,8 +1096,7 @@ nvp_pool_get_stats(NvpPool *pool, NvpPoolStats *stats)
 
 /* --- restore --- */
 
-static void
-warn(GPtrArray *warnings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void warn(GPtrArray *warnings, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 warn(GPtrArray *warnings, const char *fmt, ...)
@@ -1159,8 +1152,9 @@ pool_load_ctrl(NvpPool *pool, const char *entry, GPtrArray *warnings)
     }
     if (!live) {
         if (local)
-            warn(warnings, _("controller %s could not be re-adopted (%s); its volumes are kept "
-                             "and it is marked unavailable"),
+            warn(warnings,
+                 _("controller %s could not be re-adopted (%s); its volumes are kept "
+                   "and it is marked unavailable"),
                  saved->name, local->message);
         saved->state = NVP_CONTROLLER_STATE_UNAVAILABLE;
         live = g_steal_pointer(&saved);
@@ -1195,8 +1189,9 @@ pool_load_vol(NvpPool *pool, const char *entry, GPtrArray *warnings)
     }
     pc = g_hash_table_lookup(pool->ctrls, vol->controller);
     if (!pc) {
-        warn(warnings, _("volume '%s' is on controller %s, which is not in the state; it was "
-                         "ignored"),
+        warn(warnings,
+             _("volume '%s' is on controller %s, which is not in the state; it was "
+               "ignored"),
              vol->name, vol->controller);
         return;
     }

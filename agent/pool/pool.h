@@ -50,12 +50,12 @@ typedef struct {
 } NvpPoolHwOps;
 
 typedef struct {
-    guint max_controllers;          /* default 32 */
-    guint max_volumes;              /* per controller, default 256 */
-    guint max_slices;               /* per controller, default 64 */
-    guint max_queues_per_slice;     /* default NVP_VOLUME_QUEUES_MAX */
-    guint reserved_queues;          /* queue pairs kept by the agent (wipe), default 1 */
-    gboolean allow_trusted;         /* trusted slices may be requested at all, default TRUE */
+    guint max_controllers;      /* default 32 */
+    guint max_volumes;          /* per controller, default 256 */
+    guint max_slices;           /* per controller, default 64 */
+    guint max_queues_per_slice; /* default NVP_VOLUME_QUEUES_MAX */
+    guint reserved_queues;      /* queue pairs kept by the agent (wipe), default 1 */
+    gboolean allow_trusted;     /* trusted slices may be requested at all, default TRUE */
 } NvpPoolLimits;
 
 typedef enum {
@@ -105,8 +105,7 @@ GPtrArray *nvp_pool_ctrl_list(NvpPool *pool);
  * extent is honoured exactly if free (else allocated first-fit). */
 NvpVolume *nvp_pool_vol_create(NvpPool *pool, const NvpVolume *def, GError **error);
 /* Grow in place to capacity bytes (rounded up to 1 MiB). */
-NvpVolume *nvp_pool_vol_resize(NvpPool *pool, const char *name, guint64 capacity,
-                               GError **error);
+NvpVolume *nvp_pool_vol_resize(NvpPool *pool, const char *name, guint64 capacity, GError **error);
 gboolean nvp_pool_vol_delete(NvpPool *pool, const char *name, gboolean wipe, GError **error);
 NvpVolume *nvp_pool_vol_get(NvpPool *pool, const char *name, GError **error);
 /* NvpVolume*, sorted by name; ctrl NULL for all. */

@@ -97,9 +97,9 @@ test_pci(void)
     bdf = nvp_pci_addr_to_bdf(&b);
     g_assert_cmpstr(name, ==, "pci_0000_3a_1f_7");
     g_assert_cmpstr(bdf, ==, "0000:3a:1f.7");
-    for (const char *const *bad = (const char *const[]){ "pci_0000_00_20_0", "pci_0000_00_04_8",
-                                                           "0000:00:04", "pci_00_04_0", "",
-                                                           "0000:100:04.0", NULL };
+    for (const char *const *bad =
+             (const char *const[]){ "pci_0000_00_20_0", "pci_0000_00_04_8", "0000:00:04",
+                                    "pci_00_04_0", "", "0000:100:04.0", NULL };
          *bad; bad++) {
         g_autoptr(GError) e = NULL;
         g_assert_false(nvp_pci_addr_parse(*bad, &a, &e));

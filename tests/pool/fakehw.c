@@ -57,8 +57,8 @@ fake_wipe(gpointer handle, guint32 nsid, guint64 lba, guint64 blocks, NvpPoolWip
         g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Write Zeroes failed: status 0x4002");
         return FALSE;
     }
-    g_ptr_array_add(hw->wipes, g_strdup_printf("%u:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT,
-                                               nsid, lba, blocks));
+    g_ptr_array_add(hw->wipes, g_strdup_printf("%u:%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT, nsid,
+                                               lba, blocks));
     return TRUE;
 }
 
@@ -103,8 +103,8 @@ nvp_fake_hw_new(void)
 {
     NvpFakeHw *hw = g_new0(NvpFakeHw, 1);
 
-    hw->devices = g_hash_table_new_full(g_str_hash, g_str_equal, g_free,
-                                        (GDestroyNotify)nvp_controller_free);
+    hw->devices =
+        g_hash_table_new_full(g_str_hash, g_str_equal, g_free, (GDestroyNotify)nvp_controller_free);
     hw->adopted = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
     hw->wipes = g_ptr_array_new_with_free_func(g_free);
     return hw;

@@ -130,7 +130,8 @@ test_random(void)
 
     for (guint round = 0; round < rounds; round++) {
         guint32 bs = g_test_rand_bit() ? 512 : 4096;
-        guint64 size = (guint64)g_test_rand_int_range(1, 4096) * MiB + bs * (guint64)g_test_rand_int_range(0, 100);
+        guint64 size = (guint64)g_test_rand_int_range(1, 4096) * MiB +
+                       bs * (guint64)g_test_rand_int_range(0, 100);
         g_autoptr(NvpExtentMap) map = nvp_extent_map_new(size, bs);
         g_autoptr(GArray) live = g_array_new(FALSE, FALSE, sizeof(NvpExtent));
         guint64 used = 0;

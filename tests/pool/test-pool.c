@@ -108,8 +108,8 @@ make_vol(NvpPool *pool, const char *name, const char *ctrl, guint64 capacity, GE
     def->controller = g_strdup(ctrl);
     def->capacity = capacity;
     /* Deterministic UUIDs so that states can be compared across runs. */
-    def->uuid = g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s", md5, md5 + 8, md5 + 12, md5 + 16,
-                                md5 + 20);
+    def->uuid =
+        g_strdup_printf("%.8s-%.4s-%.4s-%.4s-%.12s", md5, md5 + 8, md5 + 12, md5 + 16, md5 + 20);
     return nvp_pool_vol_create(pool, def, error);
 }
 
@@ -149,8 +149,8 @@ test_adopt(Fixture *f, gconstpointer data)
     g_autoptr(NvpController) dup = NULL;
     g_autoptr(NvpController) unknown = NULL;
     g_autoptr(NvpController) bad = NULL;
-    g_autofree char *path = g_build_filename(f->statedir, "controllers", "pci_0000_00_04_0.xml",
-                                             NULL);
+    g_autofree char *path =
+        g_build_filename(f->statedir, "controllers", "pci_0000_00_04_0.xml", NULL);
     g_autofree char *before = NULL;
     g_autofree char *after = NULL;
 
@@ -332,9 +332,9 @@ test_restart(Fixture *f, gconstpointer data)
 
     for (guint i = 0; i < 6; i++) {
         g_autofree char *name = g_strdup_printf("v%u", i);
-        g_autoptr(NvpVolume) v = make_vol(f->pool, name, i % 2 ? "pci_0000_00_04_0"
-                                                               : "pci_0000_00_05_0",
-                                          (i + 1) * GiB / 2, &error);
+        g_autoptr(NvpVolume) v =
+            make_vol(f->pool, name, i % 2 ? "pci_0000_00_04_0" : "pci_0000_00_05_0",
+                     (i + 1) * GiB / 2, &error);
         g_assert_no_error(error);
     }
     g_assert_true(nvp_pool_vol_delete(f->pool, "v2", FALSE, &error));
@@ -626,8 +626,11 @@ test_random(Fixture *f, gconstpointer data)
         } else if (op < 9) {
             g_autoptr(NvpVolume) cur = nvp_pool_vol_get(f->pool, name, NULL);
             if (cur) {
-                g_autoptr(NvpVolume) v = nvp_pool_vol_resize(
-                    f->pool, name, cur->capacity + (guint64)g_test_rand_int_range(1, 512) * MiB, &e);
+                g_autoptr(NvpVolume) v =
+                    nvp_pool_vol_resize(f->pool, name,
+                                        cur->capacity +
+                                            (guint64)g_test_rand_int_range(1, 512) * MiB,
+                                        &e);
                 g_assert_true(v || g_error_matches(e, NVP_POOL_ERROR, NVP_POOL_ERROR_NO_SPACE));
                 if (v)
                     g_assert_cmpuint(v->lba, ==, cur->lba);
@@ -812,8 +815,8 @@ main(int argc, char **argv)
     ADD("/pool/limits", test_limits);
     ADD("/pool/random", test_random);
     for (guint i = 0; i < G_N_ELEMENTS(crash_cases); i++) {
-        g_autofree char *path = g_strdup_printf("/pool/crash/%s/%s", crash_cases[i].op,
-                                                crash_cases[i].point);
+        g_autofree char *path =
+            g_strdup_printf("/pool/crash/%s/%s", crash_cases[i].op, crash_cases[i].point);
         g_test_add(path, Fixture, &crash_cases[i], fixture_set_up, test_crash, fixture_tear_down);
     }
     return g_test_run();
