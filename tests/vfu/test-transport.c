@@ -840,6 +840,68 @@ test_bad_no_reply(Fixture *f, gconstpointer data)
     assert_alive(f);
 }
 
+/* Random corruption of well-formed messages: every outcome is an error reply, a normal reply or
+ * a dropped client; the server never crashes, never leaks an fd and serves the next client. */
+static void
+test_bad_mutations(Fixture *f, gconstpointer data)
+{
+    NvpVfuDmaMap map = { .argsz = 32, .flags = 3, .iova = 0x10000, .size = 0x1000 };
+    NvpVfuRegionRw rw = { .offset = 0x14, .region = 0, .count = 4 };
+    NvpVfuIrqSet irq = { .argsz = 20, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                         .index = VFIO_PCI_MSIX_IRQ_INDEX, .start = 0, .count = 1 };
+    int memfd = nvp_test_memfd_new(0x1000, NULL);
+    int efd = eventfd(0, EFD_CLOEXEC);
+    guint fds_base = 0;
+
+    for (guint iter = 0; iter < 300; iter++) {
+        guint8 msg[64] = { 0 };
+        NvpVfuHdr h = { .id = (guint16)iter };
+        guint32 plen;
+        int fd = -1;
+
+        switch (iter % 3) {
+        case 0:
+            h.command = NVP_VFU_CMD_DMA_MAP;
+            plen = sizeof(map);
+            memcpy(msg + 16, &map, plen);
+            fd = memfd;
+            break;
+        case 1:
+            h.command = NVP_VFU_CMD_REGION_WRITE;
+            plen = sizeof(rw) + 4;
+            memcpy(msg + 16, &rw, sizeof(rw));
+            break;
+        default:
+            h.command = NVP_VFU_CMD_DEVICE_SET_IRQS;
+            plen = sizeof(irq);
+            memcpy(msg + 16, &irq, plen);
+            fd = efd;
+            break;
+        }
+        h.size = 16 + plen;
+        memcpy(msg, &h, sizeof(h));
+        for (guint k = 0, n = 1 + g_test_rand_int_range(0, 4); k < n; k++)
+            msg[g_test_rand_int_range(0, (gint32)(16 + plen))] ^= (guint8)g_test_rand_int_range(1, 256);
+        g_assert_true(nvp_test_vfu_client_send_raw(f->client, msg, 16 + plen, fd >= 0 ? &fd : NULL,
+                                                   fd >= 0 ? 1 : 0));
+        /* end of stream: a complete message is answered (or not), a truncated one drops us */
+        shutdown(nvp_test_vfu_client_get_fd(f->client), SHUT_WR);
+        g_assert_true(nvp_test_vfu_client_wait_closed(f->client));
+        pump();
+        g_assert_false(nvp_vfu_server_has_client(f->server));
+        g_clear_pointer(&f->client, nvp_test_vfu_client_free);
+        attach_new_client(f);
+        g_assert_cmpint(nvp_test_vfu_client_negotiate(f->client, NULL, NULL), ==, 0);
+        if (iter == 0)
+            fds_base = nvp_test_count_fds();
+        else
+            g_assert_cmpuint(nvp_test_count_fds(), ==, fds_base);
+    }
+    assert_alive(f);
+    close(memfd);
+    close(efd);
+}
+
 /* --- listening socket ------------------------------------------------------------------------- */
 
 static void
@@ -952,6 +1014,7 @@ main(int argc, char **argv)
     ADD("/vfu/bad/too-many-fds", fixture_setup, test_bad_too_many_fds);
     ADD("/vfu/bad/garbage", fixture_setup, test_bad_garbage);
     ADD("/vfu/bad/no-reply-error", fixture_setup, test_bad_no_reply);
+    ADD("/vfu/bad/mutations", fixture_setup, test_bad_mutations);
 #undef ADD
     g_test_add_func("/vfu/listener", test_listener);
     g_test_add_func("/vfu/isolation", test_isolation);
