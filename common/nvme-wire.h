@@ -8,7 +8,7 @@
 /* Submission Queue Entry (NVMe base spec 2.0, figure 88). */
 typedef struct {
     guint8 opcode;
-    guint8 flags;   /* FUSE bits 1:0, PSDT bits 7:6 */
+    guint8 flags; /* FUSE bits 1:0, PSDT bits 7:6 */
     guint16 cid;
     guint32 nsid;
     guint32 cdw2;
@@ -40,7 +40,7 @@ G_STATIC_ASSERT(sizeof(NvpNvmeCqe) == 16);
  * This is the value libnvme's nvme_status_to_string() expects. */
 #define NVP_NVME_CQE_STATUS(cqe) ((guint16)(GUINT16_FROM_LE((cqe)->status) >> 1))
 #define NVP_NVME_CQE_PHASE(cqe) ((guint16)(GUINT16_FROM_LE((cqe)->status) & 1))
-#define NVP_NVME_STATUS_SC(st) ((st) & 0xff)
+#define NVP_NVME_STATUS_SC(st) ((st)&0xff)
 #define NVP_NVME_STATUS_SCT(st) (((st) >> 8) & 0x7)
 #define NVP_NVME_STATUS_DNR 0x4000
 
@@ -59,7 +59,7 @@ enum {
     NVP_NVME_REG_DBS = 0x1000,
 };
 
-#define NVP_NVME_CAP_MQES(cap) ((guint32)((cap) & 0xffff))
+#define NVP_NVME_CAP_MQES(cap) ((guint32)((cap)&0xffff))
 #define NVP_NVME_CAP_CQR(cap) ((guint32)(((cap) >> 16) & 0x1))
 #define NVP_NVME_CAP_TO(cap) ((guint32)(((cap) >> 24) & 0xff)) /* 500 ms units */
 #define NVP_NVME_CAP_DSTRD(cap) ((guint32)(((cap) >> 32) & 0xf))

@@ -61,8 +61,8 @@ nvp_hw_admin_submit(NvpHwAdmin *admin, const NvpNvmeSqe *cmd, guint16 *cid, GErr
     NvpNvmeSqe *slot = nvp_hw_sq_slot(&admin->sq);
 
     if (!slot) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE, _("%s: the admin submission queue is full."),
-                    admin->pci_addr);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE,
+                    _("%s: the admin submission queue is full."), admin->pci_addr);
         return FALSE;
     }
     *slot = *cmd;
@@ -78,6 +78,13 @@ nvp_hw_admin_submit(NvpHwAdmin *admin, const NvpNvmeSqe *cmd, guint16 *cid, GErr
 gboolean
 nvp_hw_admin_wait(NvpHwAdmin *admin, guint16 cid, guint timeout_ms, NvpNvmeCqe *out, GError **error)
 {
+    return nvp_hw_admin_wait_any(admin, cid, cid, timeout_ms, out, error);
+}
+
+gboolean
+nvp_hw_admin_wait_any(NvpHwAdmin *admin, guint16 cid, guint16 cid_b, guint timeout_ms,
+                      NvpNvmeCqe *out, GError **error)
+{
     gint64 deadline = g_get_monotonic_time() + (gint64)timeout_ms * 1000;
 
     for (;;) {
@@ -92,12 +99,13 @@ nvp_hw_admin_wait(NvpHwAdmin *admin, guint16 cid, guint timeout_ms, NvpNvmeCqe *
             nvp_hw_sq_set_head(&admin->sq, GUINT16_FROM_LE(copy.sqhd));
             nvp_hw_cq_advance(&admin->cq);
             consumed++;
-            if (GUINT16_FROM_LE(copy.cid) == cid) {
+            if (GUINT16_FROM_LE(copy.cid) == cid || GUINT16_FROM_LE(copy.cid) == cid_b) {
                 *out = copy;
                 found = TRUE;
                 break;
             }
-            g_debug("%s: dropping stale admin completion for CID %u", admin->pci_addr, GUINT16_FROM_LE(copy.cid));
+            g_debug("%s: dropping stale admin completion for CID %u", admin->pci_addr,
+                    GUINT16_FROM_LE(copy.cid));
         }
         if (consumed)
             nvp_hw_cq_ring(&admin->cq);
@@ -107,8 +115,8 @@ nvp_hw_admin_wait(NvpHwAdmin *admin, guint16 cid, guint timeout_ms, NvpNvmeCqe *
         now = g_get_monotonic_time();
         if (now >= deadline) {
             g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_TIMEOUT,
-                        _("%s: admin command %u did not complete within %u ms."), admin->pci_addr, cid,
-                        timeout_ms);
+                        _("%s: admin command %u did not complete within %u ms."), admin->pci_addr,
+                        cid, timeout_ms);
             return FALSE;
         }
         if (admin->eventfd >= 0) {

@@ -36,8 +36,9 @@ write_sysfs(const char *path, const char *value, const char *pci_addr, GError **
         int err = errno;
         if (fd >= 0)
             close(fd);
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: writing '%s' to %s failed: %s."), pci_addr,
-                    g_strchomp(g_strdup(value)), path, g_strerror(err));
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
+                    _("%s: writing '%s' to %s failed: %s."), pci_addr, g_strchomp(g_strdup(value)),
+                    path, g_strerror(err));
         return FALSE;
     }
     close(fd);
@@ -69,8 +70,8 @@ check_group(NvpHwAdoption *a, GError **error)
     const char *name;
 
     if (!d) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_IOMMU, _("%s: cannot list IOMMU group %d (%s)."),
-                    a->pci_addr, a->iommu_group, dir);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_IOMMU,
+                    _("%s: cannot list IOMMU group %d (%s)."), a->pci_addr, a->iommu_group, dir);
         return FALSE;
     }
     while ((name = g_dir_read_name(d))) {
@@ -81,7 +82,8 @@ check_group(NvpHwAdoption *a, GError **error)
         drv = device_driver(name);
         if (!driver_allowed_in_group(drv)) {
             g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_GROUP,
-                        _("%s: IOMMU group %d also contains %s, bound to %s; every device of the group must be "
+                        _("%s: IOMMU group %d also contains %s, bound to %s; every device of the "
+                          "group must be "
                           "unbound or bound to vfio-pci first."),
                         a->pci_addr, a->iommu_group, name, drv);
             return FALSE;
@@ -97,13 +99,15 @@ ensure_vfio_pci(const char *pci_addr, GError **error)
         return TRUE;
     {
         const char *argv[] = { "modprobe", "-q", "vfio-pci", NULL };
-        g_spawn_sync(NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL |
-                     G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL, NULL, NULL, NULL, NULL);
+        g_spawn_sync(NULL, (char **)argv, NULL,
+                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, NULL, NULL);
     }
     if (g_file_test(SYSFS_PCI "/drivers/vfio-pci", G_FILE_TEST_IS_DIR))
         return TRUE;
     g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
-                _("%s: the vfio-pci driver is not available (load the vfio-pci module)."), pci_addr);
+                _("%s: the vfio-pci driver is not available (load the vfio-pci module)."),
+                pci_addr);
     return FALSE;
 }
 
@@ -142,8 +146,8 @@ read_identity(NvpHwAdoption *a, GError **error)
     fd = open(dev, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         int err = errno;
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: cannot open %s to identify it: %s."),
-                    a->pci_addr, dev, g_strerror(err));
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
+                    _("%s: cannot open %s to identify it: %s."), a->pci_addr, dev, g_strerror(err));
         return FALSE;
     }
     ret = nvme_identify_ctrl(fd, id);
@@ -152,8 +156,9 @@ read_identity(NvpHwAdoption *a, GError **error)
     if (ret != 0) {
         int err = errno;
         close(fd);
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: Identify through %s failed: %s."),
-                    a->pci_addr, dev, ret < 0 ? g_strerror(err) : nvme_status_to_string(ret, false));
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
+                    _("%s: Identify through %s failed: %s."), a->pci_addr, dev,
+                    ret < 0 ? g_strerror(err) : nvme_status_to_string(ret, false));
         return FALSE;
     }
     a->model = id_string(id->mn, sizeof(id->mn));
@@ -174,7 +179,8 @@ read_identity(NvpHwAdoption *a, GError **error)
         fmt = (ns->flbas & 0xf) | ((ns->flbas >> 1) & 0x30);
         ans.nsid = nsid;
         ans.n_lbas = GUINT64_FROM_LE(ns->nsze);
-        ans.lba_size = fmt < G_N_ELEMENTS(ns->lbaf) && ns->lbaf[fmt].ds < 32 ? 1u << ns->lbaf[fmt].ds : 0;
+        ans.lba_size =
+            fmt < G_N_ELEMENTS(ns->lbaf) && ns->lbaf[fmt].ds < 32 ? 1u << ns->lbaf[fmt].ds : 0;
         g_array_append_val(a->namespaces, ans);
     }
     close(fd);
@@ -193,7 +199,8 @@ is_ns_name(const char *name)
 static GPtrArray *
 ctrl_block_devices(const NvpHwAdoption *a)
 {
-    g_autofree char *dir = g_strdup_printf(SYSFS_PCI "/devices/%s/nvme/%s", a->pci_addr, a->kernel_name);
+    g_autofree char *dir =
+        g_strdup_printf(SYSFS_PCI "/devices/%s/nvme/%s", a->pci_addr, a->kernel_name);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     const char *name;
@@ -236,8 +243,8 @@ block_sysfs_dir(const char *blk)
 }
 
 static gboolean
-check_block_in_use(const NvpHwAdoption *a, const char *blk, const char *mountinfo, const char *swaps,
-                   GError **error)
+check_block_in_use(const NvpHwAdoption *a, const char *blk, const char *mountinfo,
+                   const char *swaps, GError **error)
 {
     g_autofree char *dir = block_sysfs_dir(blk);
     g_autofree char *holders_dir = g_strdup_printf("%s/holders", dir);
@@ -249,8 +256,8 @@ check_block_in_use(const NvpHwAdoption *a, const char *blk, const char *mountinf
     int fd;
 
     if (hd && (holder = g_dir_read_name(hd))) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE, _("%s: namespace %s is in use: held by %s."),
-                    a->pci_addr, blk, holder);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE,
+                    _("%s: namespace %s is in use: held by %s."), a->pci_addr, blk, holder);
         return FALSE;
     }
     if (majmin && mountinfo) {
@@ -259,7 +266,8 @@ check_block_in_use(const NvpHwAdoption *a, const char *blk, const char *mountinf
             g_auto(GStrv) f = g_strsplit(lines[i], " ", 6);
             if (g_strv_length(f) >= 5 && g_str_equal(f[2], majmin)) {
                 g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE,
-                            _("%s: namespace %s is in use: mounted at %s."), a->pci_addr, blk, f[4]);
+                            _("%s: namespace %s is in use: mounted at %s."), a->pci_addr, blk,
+                            f[4]);
                 return FALSE;
             }
         }
@@ -268,8 +276,8 @@ check_block_in_use(const NvpHwAdoption *a, const char *blk, const char *mountinf
         g_auto(GStrv) lines = g_strsplit(swaps, "\n", -1);
         for (guint i = 1; lines[i]; i++) {
             if (g_str_has_prefix(lines[i], devnode) && g_ascii_isspace(lines[i][strlen(devnode)])) {
-                g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE, _("%s: namespace %s is in use as swap."),
-                            a->pci_addr, blk);
+                g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE,
+                            _("%s: namespace %s is in use as swap."), a->pci_addr, blk);
                 return FALSE;
             }
         }
@@ -278,7 +286,8 @@ check_block_in_use(const NvpHwAdoption *a, const char *blk, const char *mountinf
     fd = open(devnode, O_RDONLY | O_EXCL | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0 && errno == EBUSY) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE,
-                    _("%s: namespace %s is in use: it is opened exclusively by someone."), a->pci_addr, blk);
+                    _("%s: namespace %s is in use: it is opened exclusively by someone."),
+                    a->pci_addr, blk);
         return FALSE;
     }
     if (fd >= 0)
@@ -324,8 +333,8 @@ check_open_fds(const NvpHwAdoption *a, GPtrArray *blks, GError **error)
                     g_autofree char *comm_path = g_strdup_printf("/proc/%s/comm", pid);
                     g_autofree char *comm = read_sysfs(comm_path);
                     g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE,
-                                _("%s: %s is in use: open by process %s (%s)."), a->pci_addr, target, pid,
-                                comm ? comm : "?");
+                                _("%s: %s is in use: open by process %s (%s)."), a->pci_addr,
+                                target, pid, comm ? comm : "?");
                     return FALSE;
                 }
             }
@@ -366,15 +375,18 @@ nvp_hw_adoption_inspect(const char *pci_addr, GError **error)
 
     a->namespaces = g_array_new(FALSE, FALSE, sizeof(NvpHwAdoptNs));
     a->iommu_group = -1;
-    if (!pci_addr || !g_regex_match_simple("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$", pci_addr, 0, 0)) {
+    if (!pci_addr ||
+        !g_regex_match_simple("^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\\.[0-7]$", pci_addr, 0, 0)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
-                    _("'%s' is not a PCI address of the form 0000:00:04.0."), pci_addr ? pci_addr : "");
+                    _("'%s' is not a PCI address of the form 0000:00:04.0."),
+                    pci_addr ? pci_addr : "");
         return NULL;
     }
     a->pci_addr = g_strdup(pci_addr);
     devdir = g_strdup_printf(SYSFS_PCI "/devices/%s", pci_addr);
     if (!g_file_test(devdir, G_FILE_TEST_IS_DIR)) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_FOUND, _("%s: no such PCI device."), pci_addr);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_FOUND, _("%s: no such PCI device."),
+                    pci_addr);
         return NULL;
     }
     class_path = g_strdup_printf("%s/class", devdir);
@@ -389,7 +401,8 @@ nvp_hw_adoption_inspect(const char *pci_addr, GError **error)
     group_target = g_file_read_link(group_link, NULL);
     if (!group_target) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_IOMMU,
-                    _("%s: no IOMMU group: the IOMMU is off or missing (boot with intel_iommu=on or amd_iommu=on)."),
+                    _("%s: no IOMMU group: the IOMMU is off or missing (boot with intel_iommu=on "
+                      "or amd_iommu=on)."),
                     pci_addr);
         return NULL;
     }
@@ -401,10 +414,11 @@ nvp_hw_adoption_inspect(const char *pci_addr, GError **error)
     if (a->orig_override && (g_str_equal(a->orig_override, "(null)") || !*a->orig_override))
         g_clear_pointer(&a->orig_override, g_free);
 
-    if (a->orig_driver && !g_str_equal(a->orig_driver, "nvme") && !g_str_equal(a->orig_driver, "vfio-pci")) {
+    if (a->orig_driver && !g_str_equal(a->orig_driver, "nvme") &&
+        !g_str_equal(a->orig_driver, "vfio-pci")) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_IN_USE,
-                    _("%s: bound to driver %s, neither nvme nor vfio-pci; unbind it first."), pci_addr,
-                    a->orig_driver);
+                    _("%s: bound to driver %s, neither nvme nor vfio-pci; unbind it first."),
+                    pci_addr, a->orig_driver);
         return NULL;
     }
     if (!check_group(a, error) || !ensure_vfio_pci(pci_addr, error))
@@ -414,7 +428,8 @@ nvp_hw_adoption_inspect(const char *pci_addr, GError **error)
         a->kernel_name = kernel_ctrl_name(pci_addr);
         if (!a->kernel_name) {
             g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
-                        _("%s: bound to nvme but no controller device appeared under %s/nvme."), pci_addr, devdir);
+                        _("%s: bound to nvme but no controller device appeared under %s/nvme."),
+                        pci_addr, devdir);
             return NULL;
         }
         if (!read_identity(a, error) || !check_in_use(a, error))
@@ -480,15 +495,16 @@ nvp_hw_adoption_bind_vfio(NvpHwAdoption *a, GError **error)
         if (!write_sysfs(SYSFS_PCI "/drivers_probe", a->pci_addr, a->pci_addr, error))
             goto fail;
         if (!wait_driver(a->pci_addr, "vfio-pci", BIND_TIMEOUT_US)) {
-            g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: vfio-pci did not bind to the device."),
-                        a->pci_addr);
+            g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
+                        _("%s: vfio-pci did not bind to the device."), a->pci_addr);
             goto fail;
         }
     }
     deadline = g_get_monotonic_time() + BIND_TIMEOUT_US;
     while (!g_file_test(dev, G_FILE_TEST_EXISTS)) {
         if (g_get_monotonic_time() > deadline) {
-            g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: %s did not appear."), a->pci_addr, dev);
+            g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: %s did not appear."),
+                        a->pci_addr, dev);
             goto fail;
         }
         g_usleep(20000);
@@ -525,8 +541,8 @@ nvp_hw_adoption_restore(NvpHwAdoption *a, GError **error)
         g_autofree char *bind = g_strdup_printf(SYSFS_PCI "/drivers/%s/bind", a->orig_driver);
         write_sysfs(bind, a->pci_addr, a->pci_addr, NULL);
         if (!wait_driver(a->pci_addr, a->orig_driver, BIND_TIMEOUT_US)) {
-            g_set_error(&local, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: driver %s did not bind again."),
-                        a->pci_addr, a->orig_driver);
+            g_set_error(&local, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
+                        _("%s: driver %s did not bind again."), a->pci_addr, a->orig_driver);
             goto fail;
         }
     }

@@ -14,16 +14,16 @@ typedef struct {
 typedef struct {
     char *pci_addr;
     int iommu_group;
-    char *orig_driver;    /* driver bound when found, NULL if none */
-    char *orig_override;  /* driver_override when found, NULL if "(null)" */
-    char *kernel_name;    /* "nvme0" when found bound to the nvme driver */
+    char *orig_driver;   /* driver bound when found, NULL if none */
+    char *orig_override; /* driver_override when found, NULL if "(null)" */
+    char *kernel_name;   /* "nvme0" when found bound to the nvme driver */
     /* Identity read through libnvme while kernel-bound (empty strings / no namespaces when the
      * device was not bound to nvme). */
     char *model;
     char *serial;
     char *firmware;
-    guint32 mdts_bytes;   /* assuming CAP.MPSMIN = 0; 0 = no limit */
-    GArray *namespaces;   /* NvpHwAdoptNs */
+    guint32 mdts_bytes;     /* assuming CAP.MPSMIN = 0; 0 = no limit */
+    GArray *namespaces;     /* NvpHwAdoptNs */
     gboolean bound_to_vfio; /* we changed the binding (restore undoes it) */
 } NvpHwAdoption;
 

@@ -39,18 +39,18 @@ struct _NvpHwCtrl {
     guint32 page_size;
     guint32 mdts_bytes;
 
-    NvpHwIova *iova;         /* whole IOVA space: agent window + slice windows */
+    NvpHwIova *iova; /* whole IOVA space: agent window + slice windows */
     guint64 agent_base;
     guint64 agent_size;
-    NvpHwIova *agent_iova;   /* inside the agent window */
-    GMutex dma_lock;         /* agent_iova, iova */
+    NvpHwIova *agent_iova; /* inside the agent window */
+    GMutex dma_lock;       /* agent_iova, iova */
 
     NvpHwIrq *irq;
     NvpHwDmaBuf *asq;
     NvpHwDmaBuf *acq;
     NvpHwDmaBuf *idbuf;
     NvpHwAdmin *admin;
-    GMutex lock;             /* admin queue, idbuf, qids, vectors */
+    GMutex lock; /* admin queue, idbuf, qids, vectors */
     gboolean enabled;
 
     NvpHwQidPool *qids;
@@ -58,8 +58,8 @@ struct _NvpHwCtrl {
     guint max_qpairs;
 
     struct nvme_id_ctrl id;
-    GArray *nsids;           /* guint32 */
-    GHashTable *ns;          /* nsid -> struct nvme_id_ns* */
+    GArray *nsids;  /* guint32 */
+    GHashTable *ns; /* nsid -> struct nvme_id_ns* */
 
     NvpHwResetFunc reset_func;
     gpointer reset_data;
@@ -126,7 +126,8 @@ ctrl_disable(NvpHwCtrl *ctrl, GError **error)
         reg_write32(ctrl, NVP_NVME_REG_CC, cc & ~NVP_NVME_CC_EN);
     if (!wait_csts(ctrl, NVP_NVME_CSTS_RDY, 0, ctrl->ready_timeout_ms, &csts)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_READY,
-                    _("%s: the controller did not clear CSTS.RDY within %u ms of CC.EN=0 (CSTS=0x%x)."),
+                    _("%s: the controller did not clear CSTS.RDY within %u ms of CC.EN=0 "
+                      "(CSTS=0x%x)."),
                     ctrl->pci_addr, ctrl->ready_timeout_ms, csts);
         return FALSE;
     }
@@ -150,8 +151,10 @@ ctrl_enable(NvpHwCtrl *ctrl, GError **error)
     if (!wait_csts(ctrl, NVP_NVME_CSTS_RDY, NVP_NVME_CSTS_RDY, ctrl->ready_timeout_ms, &csts)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_READY,
                     (csts != 0xffffffff && (csts & NVP_NVME_CSTS_CFS))
-                        ? _("%s: the controller reported fatal status while being enabled (CSTS=0x%x).")
-                        : _("%s: the controller did not become ready within the CAP.TO timeout after CC.EN=1 "
+                        ? _("%s: the controller reported fatal status while being enabled "
+                            "(CSTS=0x%x).")
+                        : _("%s: the controller did not become ready within the CAP.TO timeout "
+                            "after CC.EN=1 "
                             "(CSTS=0x%x)."),
                     ctrl->pci_addr, csts);
         return FALSE;
@@ -171,16 +174,16 @@ nvp_hw_dma_buf_new(NvpHwCtrl *ctrl, gsize size, GError **error)
     void *p;
 
     if (size == 0 || size > ctrl->agent_size) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID, _("%s: invalid DMA buffer size %" G_GSIZE_FORMAT "."),
-                    ctrl->pci_addr, size);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
+                    _("%s: invalid DMA buffer size %zu."), ctrl->pci_addr, size);
         return NULL;
     }
     size = (size + pg - 1) & ~(pg - 1);
     p = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) {
         int err = errno;
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: cannot allocate %" G_GSIZE_FORMAT " bytes: %s."),
-                    ctrl->pci_addr, size, g_strerror(err));
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
+                    _("%s: cannot allocate %zu bytes: %s."), ctrl->pci_addr, size, g_strerror(err));
         return NULL;
     }
     g_mutex_lock(&ctrl->dma_lock);
@@ -218,7 +221,8 @@ nvp_hw_dma_buf_free(NvpHwDmaBuf *buf)
         munmap(buf->vaddr, buf->size);
     } else {
         /* Never unpin memory the IOMMU may still reach: leak it instead. */
-        g_debug("%s: leaking DMA buffer at IOVA 0x%" G_GINT64_MODIFIER "x", ctrl->pci_addr, buf->iova);
+        g_debug("%s: leaking DMA buffer at IOVA 0x%" G_GINT64_MODIFIER "x", ctrl->pci_addr,
+                buf->iova);
     }
     g_free(buf);
 }
@@ -247,15 +251,17 @@ nvp_hw_ctrl_window_free(NvpHwCtrl *ctrl, guint64 iova_base)
 }
 
 gboolean
-nvp_hw_ctrl_dma_map(NvpHwCtrl *ctrl, void *vaddr, guint64 iova, guint64 size, gboolean writable, GError **error)
+nvp_hw_ctrl_dma_map(NvpHwCtrl *ctrl, void *vaddr, guint64 iova, guint64 size, gboolean writable,
+                    GError **error)
 {
     guint64 pg = nvp_hw_vfio_get_iova_page_size(ctrl->vfio);
 
     if (size == 0 || (iova | size | (guint64)(uintptr_t)vaddr) & (pg - 1)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
-                    _("%s: DMA mapping of 0x%" G_GINT64_MODIFIER "x bytes at IOVA 0x%" G_GINT64_MODIFIER
-                      "x is not aligned to the IOMMU page size %" G_GUINT64_FORMAT "."),
-                    ctrl->pci_addr, size, iova, pg);
+                    _("%s: DMA mapping of 0x%llx bytes at IOVA 0x%llx is not aligned to the IOMMU "
+                      "page size %llu."),
+                    ctrl->pci_addr, (unsigned long long)size, (unsigned long long)iova,
+                    (unsigned long long)pg);
         return FALSE;
     }
     return nvp_hw_vfio_dma_map(ctrl->vfio, vaddr, iova, size, writable, error);
@@ -282,7 +288,8 @@ report_reset(NvpHwCtrl *ctrl, NvpHwResetReport *report)
     if (!report->lost)
         return;
     if (ctrl->reset_func)
-        ctrl->reset_func(ctrl, (const guint16 *)report->lost->data, report->lost->len, ctrl->reset_data);
+        ctrl->reset_func(ctrl, (const guint16 *)report->lost->data, report->lost->len,
+                         ctrl->reset_data);
     g_clear_pointer(&report->lost, g_array_unref);
 }
 
@@ -292,13 +299,12 @@ admin_locked(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, NvpNvmeCqe *cqe, guint time
 {
     g_autoptr(GError) timeout_err = NULL;
     NvpNvmeSqe abort_cmd = { 0 };
-    NvpNvmeCqe abort_cqe;
     guint16 cid, abort_cid;
     guint32 csts;
 
     if (!ctrl->enabled) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FATAL, _("%s: the controller is not enabled."),
-                    ctrl->pci_addr);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FATAL,
+                    _("%s: the controller is not enabled."), ctrl->pci_addr);
         return FALSE;
     }
     if (timeout_ms == 0)
@@ -313,13 +319,34 @@ admin_locked(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, NvpNvmeCqe *cqe, guint time
     if (csts != 0xffffffff && !(csts & NVP_NVME_CSTS_CFS)) {
         abort_cmd.opcode = nvme_admin_abort_cmd;
         abort_cmd.cdw10 = GUINT32_TO_LE(((guint32)cid << 16) | 0);
-        if (nvp_hw_admin_submit(ctrl->admin, &abort_cmd, &abort_cid, NULL) &&
-            nvp_hw_admin_wait(ctrl->admin, abort_cid, ABORT_TIMEOUT_MS, &abort_cqe, NULL) &&
-            nvp_hw_admin_wait(ctrl->admin, cid, ABORT_TIMEOUT_MS, cqe, NULL)) {
-            g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_TIMEOUT,
-                        _("%s: admin command 0x%02x timed out after %u ms and was aborted."), ctrl->pci_addr,
-                        cmd->opcode, timeout_ms);
-            return FALSE;
+        if (nvp_hw_admin_submit(ctrl->admin, &abort_cmd, &abort_cid, NULL)) {
+            gboolean got_orig = FALSE, not_aborted = FALSE;
+
+            /* The original may still complete (late, or aborted) before or after the Abort. */
+            while (!got_orig && !not_aborted) {
+                NvpNvmeCqe c;
+
+                if (!nvp_hw_admin_wait_any(ctrl->admin, cid, abort_cid, ABORT_TIMEOUT_MS, &c, NULL))
+                    break;
+                if (GUINT16_FROM_LE(c.cid) == cid) {
+                    got_orig = TRUE;
+                    *cqe = c;
+                } else {
+                    /* dw0 bit 0 set: the command was not aborted, it will not complete. */
+                    not_aborted = NVP_NVME_CQE_STATUS(&c) != 0 || (GUINT32_FROM_LE(c.dw0) & 1);
+                }
+            }
+            if (got_orig) {
+                guint16 st = NVP_NVME_CQE_STATUS(cqe);
+
+                /* Completed after all (late): its result stands unless the Abort got it. */
+                if (!(NVP_NVME_STATUS_SCT(st) == 0 && NVP_NVME_STATUS_SC(st) == NVME_SC_ABORT_REQ))
+                    return TRUE;
+                g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_TIMEOUT,
+                            _("%s: admin command 0x%02x timed out after %u ms and was aborted."),
+                            ctrl->pci_addr, cmd->opcode, timeout_ms);
+                return FALSE;
+            }
         }
     }
     {
@@ -327,9 +354,10 @@ admin_locked(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, NvpNvmeCqe *cqe, guint time
         gboolean reset_ok = reset_locked(ctrl, report, &reset_err);
 
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_TIMEOUT,
-                    _("%s: admin command 0x%02x timed out after %u ms (CSTS=0x%x); the controller was reset%s%s."),
-                    ctrl->pci_addr, cmd->opcode, timeout_ms, csts, reset_ok ? "" : _(" and failed: "),
-                    reset_ok ? "" : reset_err->message);
+                    _("%s: admin command 0x%02x timed out after %u ms (CSTS=0x%x); the controller "
+                      "was reset%s%s."),
+                    ctrl->pci_addr, cmd->opcode, timeout_ms, csts,
+                    reset_ok ? "" : _(" and failed: "), reset_ok ? "" : reset_err->message);
     }
     return FALSE;
 }
@@ -341,14 +369,15 @@ check_status(NvpHwCtrl *ctrl, const char *what, const NvpNvmeCqe *cqe, GError **
 
     if (st == 0)
         return TRUE;
-    g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NVME_STATUS, _("%s: %s failed: %s (status 0x%x)."),
-                ctrl->pci_addr, what, nvme_status_to_string(st, false), st);
+    g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NVME_STATUS,
+                _("%s: %s failed: %s (status 0x%x)."), ctrl->pci_addr, what,
+                nvme_status_to_string(st, false), st);
     return FALSE;
 }
 
 gboolean
-nvp_hw_ctrl_admin(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, guint32 *cqe_dw0, guint16 *status, guint timeout_ms,
-                  GError **error)
+nvp_hw_ctrl_admin(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, guint32 *cqe_dw0, guint16 *status,
+                  guint timeout_ms, GError **error)
 {
     NvpHwResetReport report = { NULL };
     NvpNvmeCqe cqe = { 0 };
@@ -368,8 +397,8 @@ nvp_hw_ctrl_admin(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, guint32 *cqe_dw0, guin
 }
 
 static gboolean
-identify_locked(NvpHwCtrl *ctrl, guint8 cns, guint32 nsid, void *out, gsize len, NvpHwResetReport *report,
-                GError **error)
+identify_locked(NvpHwCtrl *ctrl, guint8 cns, guint32 nsid, void *out, gsize len,
+                NvpHwResetReport *report, GError **error)
 {
     NvpNvmeSqe cmd = { 0 };
     NvpNvmeCqe cqe;
@@ -379,7 +408,8 @@ identify_locked(NvpHwCtrl *ctrl, guint8 cns, guint32 nsid, void *out, gsize len,
     cmd.nsid = GUINT32_TO_LE(nsid);
     cmd.prp1 = GUINT64_TO_LE(ctrl->idbuf->iova);
     cmd.cdw10 = GUINT32_TO_LE(cns);
-    if (!admin_locked(ctrl, &cmd, &cqe, 0, report, error) || !check_status(ctrl, _("Identify"), &cqe, error))
+    if (!admin_locked(ctrl, &cmd, &cqe, 0, report, error) ||
+        !check_status(ctrl, _("Identify"), &cqe, error))
         return FALSE;
     memcpy(out, ctrl->idbuf->vaddr, MIN(len, 4096));
     return TRUE;
@@ -471,8 +501,8 @@ nvp_hw_ctrl_check_health(NvpHwCtrl *ctrl, GError **error)
     g_mutex_unlock(&ctrl->lock);
     report_reset(ctrl, &report);
     g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FATAL,
-                _("%s: controller fatal status (CSTS=0x%x); the controller was reset%s%s."), ctrl->pci_addr, csts,
-                ok ? "" : _(" and failed: "), ok ? "" : reset_err->message);
+                _("%s: controller fatal status (CSTS=0x%x); the controller was reset%s%s."),
+                ctrl->pci_addr, csts, ok ? "" : _(" and failed: "), ok ? "" : reset_err->message);
     return FALSE;
 }
 
@@ -486,8 +516,8 @@ nvp_hw_ctrl_set_reset_callback(NvpHwCtrl *ctrl, NvpHwResetFunc func, gpointer da
 /* ---- queue pairs ---- */
 
 static gboolean
-delete_queue_locked(NvpHwCtrl *ctrl, guint8 opcode, guint16 qid, guint timeout_ms, NvpHwResetReport *report,
-                    GError **error)
+delete_queue_locked(NvpHwCtrl *ctrl, guint8 opcode, guint16 qid, guint timeout_ms,
+                    NvpHwResetReport *report, GError **error)
 {
     NvpNvmeSqe cmd = { 0 };
     NvpNvmeCqe cqe;
@@ -496,14 +526,15 @@ delete_queue_locked(NvpHwCtrl *ctrl, guint8 opcode, guint16 qid, guint timeout_m
     cmd.cdw10 = GUINT32_TO_LE(qid);
     if (!admin_locked(ctrl, &cmd, &cqe, timeout_ms, report, error))
         return FALSE;
-    return check_status(ctrl, opcode == nvme_admin_delete_sq ? _("Delete I/O Submission Queue")
-                                                             : _("Delete I/O Completion Queue"),
+    return check_status(ctrl,
+                        opcode == nvme_admin_delete_sq ? _("Delete I/O Submission Queue")
+                                                       : _("Delete I/O Completion Queue"),
                         &cqe, error);
 }
 
 gboolean
-nvp_hw_ctrl_qpair_create(NvpHwCtrl *ctrl, guint64 cq_iova, guint32 cq_entries, int vector, guint64 sq_iova,
-                         guint32 sq_entries, guint16 *qid_out, GError **error)
+nvp_hw_ctrl_qpair_create(NvpHwCtrl *ctrl, guint64 cq_iova, guint32 cq_entries, int vector,
+                         guint64 sq_iova, guint32 sq_entries, guint16 *qid_out, GError **error)
 {
     NvpHwResetReport report = { NULL };
     guint32 max_entries = nvp_hw_ctrl_get_max_queue_entries(ctrl);
@@ -514,18 +545,20 @@ nvp_hw_ctrl_qpair_create(NvpHwCtrl *ctrl, guint64 cq_iova, guint32 cq_entries, i
 
     if (cq_entries < 2 || sq_entries < 2 || cq_entries > max_entries || sq_entries > max_entries) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
-                    _("%s: queue sizes %u/%u are outside 2..%u entries."), ctrl->pci_addr, cq_entries, sq_entries,
-                    max_entries);
+                    _("%s: queue sizes %u/%u are outside 2..%u entries."), ctrl->pci_addr,
+                    cq_entries, sq_entries, max_entries);
         return FALSE;
     }
     if ((cq_iova | sq_iova) & (ctrl->page_size - 1)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
-                    _("%s: queue addresses must be aligned to %u bytes."), ctrl->pci_addr, ctrl->page_size);
+                    _("%s: queue addresses must be aligned to %u bytes."), ctrl->pci_addr,
+                    ctrl->page_size);
         return FALSE;
     }
     if (vector != -1 && (vector < 1 || (guint)vector >= nvp_hw_irq_get_n_vectors(ctrl->irq))) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID, _("%s: MSI-X vector %d is not in 1..%u."),
-                    ctrl->pci_addr, vector, nvp_hw_irq_get_n_vectors(ctrl->irq) - 1);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
+                    _("%s: MSI-X vector %d is not in 1..%u."), ctrl->pci_addr, vector,
+                    nvp_hw_irq_get_n_vectors(ctrl->irq) - 1);
         return FALSE;
     }
 
@@ -537,8 +570,9 @@ nvp_hw_ctrl_qpair_create(NvpHwCtrl *ctrl, guint64 cq_iova, guint32 cq_entries, i
     cmd.opcode = nvme_admin_create_cq;
     cmd.prp1 = GUINT64_TO_LE(cq_iova);
     cmd.cdw10 = GUINT32_TO_LE(((cq_entries - 1) << 16) | qid);
-    cmd.cdw11 = GUINT32_TO_LE(NVP_NVME_QUEUE_PHYS_CONTIG |
-                              (vector >= 0 ? NVP_NVME_CQ_IRQ_ENABLED | ((guint32)vector << 16) : 0));
+    cmd.cdw11 =
+        GUINT32_TO_LE(NVP_NVME_QUEUE_PHYS_CONTIG |
+                      (vector >= 0 ? NVP_NVME_CQ_IRQ_ENABLED | ((guint32)vector << 16) : 0));
     if (!admin_locked(ctrl, &cmd, &cqe, 0, &report, error))
         goto out;
     if (!check_status(ctrl, _("Create I/O Completion Queue"), &cqe, error)) {
@@ -574,8 +608,8 @@ nvp_hw_ctrl_qpair_delete(NvpHwCtrl *ctrl, guint16 qid, GError **error)
 
     g_mutex_lock(&ctrl->lock);
     if (!nvp_hw_qid_pool_is_allocated(ctrl->qids, qid)) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_FOUND, _("%s: I/O queue pair %u does not exist."),
-                    ctrl->pci_addr, qid);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_FOUND,
+                    _("%s: I/O queue pair %u does not exist."), ctrl->pci_addr, qid);
         goto out;
     }
     if (!delete_queue_locked(ctrl, nvme_admin_delete_sq, qid, 0, &report, &sq_err) &&
@@ -628,7 +662,8 @@ nvp_hw_ctrl_vector_alloc(NvpHwCtrl *ctrl, guint *vector, GError **error)
 
     if (!ctrl->vectors) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE,
-                    _("%s: the controller has no MSI-X vector besides the admin queue's."), ctrl->pci_addr);
+                    _("%s: the controller has no MSI-X vector besides the admin queue's."),
+                    ctrl->pci_addr);
         return FALSE;
     }
     g_mutex_lock(&ctrl->lock);
@@ -770,7 +805,8 @@ check_cap(NvpHwCtrl *ctrl, GError **error)
     ctrl->vs = reg_read32(ctrl, NVP_NVME_REG_VS);
     if (ctrl->cap == G_MAXUINT64) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_READY,
-                    _("%s: the controller does not answer register reads (CAP reads all ones)."), ctrl->pci_addr);
+                    _("%s: the controller does not answer register reads (CAP reads all ones)."),
+                    ctrl->pci_addr);
         return FALSE;
     }
     if (ctrl->vs < 0x00010000) {
@@ -780,13 +816,14 @@ check_cap(NvpHwCtrl *ctrl, GError **error)
     }
     if (!(NVP_NVME_CAP_CSS(ctrl->cap) & 1)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_NVME,
-                    _("%s: the controller does not support the NVM command set (CAP=0x%016" G_GINT64_MODIFIER "x)."),
-                    ctrl->pci_addr, ctrl->cap);
+                    _("%s: the controller does not support the NVM command set (CAP=0x%016llx)."),
+                    ctrl->pci_addr, (unsigned long long)ctrl->cap);
         return FALSE;
     }
     if (NVP_NVME_CAP_MPSMIN(ctrl->cap) != 0) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_NVME,
-                    _("%s: the controller's minimum memory page size is %u bytes; only 4096 is supported."),
+                    _("%s: the controller's minimum memory page size is %u bytes; only 4096 is "
+                      "supported."),
                     ctrl->pci_addr, 4096u << NVP_NVME_CAP_MPSMIN(ctrl->cap));
         return FALSE;
     }
@@ -805,7 +842,8 @@ setup_iova(NvpHwCtrl *ctrl, GError **error)
     NvpHwIovaRange agent;
 
     ctrl->iova = nvp_hw_iova_new(ranges, n_ranges, pg);
-    if (!nvp_hw_iova_alloc(ctrl->iova, ctrl->opts.agent_window_size, WINDOW_ALIGN, &ctrl->agent_base, error)) {
+    if (!nvp_hw_iova_alloc(ctrl->iova, ctrl->opts.agent_window_size, WINDOW_ALIGN,
+                           &ctrl->agent_base, error)) {
         g_prefix_error(error, _("%s: cannot reserve the agent IOVA window: "), ctrl->pci_addr);
         return FALSE;
     }
@@ -820,10 +858,13 @@ identify_all_locked(NvpHwCtrl *ctrl, NvpHwResetReport *report, GError **error)
 {
     g_autofree struct nvme_ns_list *list = g_malloc0(sizeof(*list));
 
-    if (!identify_locked(ctrl, NVME_IDENTIFY_CNS_CTRL, 0, &ctrl->id, sizeof(ctrl->id), report, error))
+    if (!identify_locked(ctrl, NVME_IDENTIFY_CNS_CTRL, 0, &ctrl->id, sizeof(ctrl->id), report,
+                         error))
         return FALSE;
-    ctrl->mdts_bytes = ctrl->id.mdts ? (guint32)MIN((guint64)4096 << ctrl->id.mdts, (guint64)1 << 31) : 0;
-    if (!identify_locked(ctrl, NVME_IDENTIFY_CNS_NS_ACTIVE_LIST, 0, list, sizeof(*list), report, error))
+    ctrl->mdts_bytes =
+        ctrl->id.mdts ? (guint32)MIN((guint64)4096 << ctrl->id.mdts, (guint64)1 << 31) : 0;
+    if (!identify_locked(ctrl, NVME_IDENTIFY_CNS_NS_ACTIVE_LIST, 0, list, sizeof(*list), report,
+                         error))
         return FALSE;
     for (guint i = 0; i < G_N_ELEMENTS(list->ns); i++) {
         guint32 nsid = GUINT32_FROM_LE(list->ns[i]);
@@ -856,7 +897,8 @@ bring_up(NvpHwCtrl *ctrl, GError **error)
     if (!check_cap(ctrl, error) || !setup_iova(ctrl, error))
         return FALSE;
     if (entries < 2 || entries > NVP_NVME_CAP_MQES(ctrl->cap) + 1 || entries > 4096)
-        entries = ctrl->opts.admin_queue_size = MIN(DEFAULT_ADMIN_ENTRIES, NVP_NVME_CAP_MQES(ctrl->cap) + 1);
+        entries = ctrl->opts.admin_queue_size =
+            MIN(DEFAULT_ADMIN_ENTRIES, NVP_NVME_CAP_MQES(ctrl->cap) + 1);
     if (!(ctrl->irq = nvp_hw_irq_new(ctrl->vfio, ctrl->pci_addr, error)))
         return FALSE;
     if (nvp_hw_irq_get_n_vectors(ctrl->irq) > 1)
@@ -865,10 +907,13 @@ bring_up(NvpHwCtrl *ctrl, GError **error)
         !(ctrl->acq = nvp_hw_dma_buf_new(ctrl, entries * sizeof(NvpNvmeCqe), error)) ||
         !(ctrl->idbuf = nvp_hw_dma_buf_new(ctrl, 4096, error)))
         return FALSE;
-    ctrl->admin = nvp_hw_admin_new(ctrl->asq->vaddr, ctrl->acq->vaddr, entries,
-                                   (volatile guint32 *)(ctrl->bar0 + nvp_nvme_sq_doorbell_offset(0, ctrl->dstrd)),
-                                   (volatile guint32 *)(ctrl->bar0 + nvp_nvme_cq_doorbell_offset(0, ctrl->dstrd)),
-                                   nvp_hw_irq_get_admin_eventfd(ctrl->irq), ctrl->pci_addr);
+    ctrl->admin =
+        nvp_hw_admin_new(ctrl->asq->vaddr, ctrl->acq->vaddr, entries,
+                         (volatile guint32 *)(ctrl->bar0 +
+                                              nvp_nvme_sq_doorbell_offset(0, ctrl->dstrd)),
+                         (volatile guint32 *)(ctrl->bar0 +
+                                              nvp_nvme_cq_doorbell_offset(0, ctrl->dstrd)),
+                         nvp_hw_irq_get_admin_eventfd(ctrl->irq), ctrl->pci_addr);
     if (!ctrl_disable(ctrl, error) || !ctrl_enable(ctrl, error))
         return FALSE;
 
@@ -879,8 +924,8 @@ bring_up(NvpHwCtrl *ctrl, GError **error)
     if (!ok)
         return FALSE;
     if (ctrl->max_qpairs == 0) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE, _("%s: the controller grants no I/O queue pair."),
-                    ctrl->pci_addr);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE,
+                    _("%s: the controller grants no I/O queue pair."), ctrl->pci_addr);
         return FALSE;
     }
     ctrl->qids = nvp_hw_qid_pool_new(1, ctrl->max_qpairs);
@@ -918,7 +963,8 @@ shutdown_ctrl(NvpHwCtrl *ctrl)
     cc = reg_read32(ctrl, NVP_NVME_REG_CC);
     if (cc != 0xffffffff && (cc & NVP_NVME_CC_EN) && ctrl->enabled) {
         reg_write32(ctrl, NVP_NVME_REG_CC, (cc & ~NVP_NVME_CC_SHN_MASK) | NVP_NVME_CC_SHN_NORMAL);
-        if (!wait_csts(ctrl, NVP_NVME_CSTS_SHST_MASK, NVP_NVME_CSTS_SHST_CMPLT, ctrl->ready_timeout_ms, &csts))
+        if (!wait_csts(ctrl, NVP_NVME_CSTS_SHST_MASK, NVP_NVME_CSTS_SHST_CMPLT,
+                       ctrl->ready_timeout_ms, &csts))
             g_debug("%s: shutdown did not complete (CSTS=0x%x)", ctrl->pci_addr, csts);
     }
     ctrl_disable(ctrl, NULL);
@@ -976,7 +1022,8 @@ nvp_hw_ctrl_adopt(const char *pci_addr, const NvpHwCtrlOptions *opts, GError **e
         ctrl->opts.admin_timeout_ms = DEFAULT_ADMIN_TIMEOUT_MS;
     if (!ctrl->opts.agent_window_size)
         ctrl->opts.agent_window_size = DEFAULT_AGENT_WINDOW;
-    ctrl->opts.agent_window_size = (ctrl->opts.agent_window_size + WINDOW_ALIGN - 1) & ~(WINDOW_ALIGN - 1);
+    ctrl->opts.agent_window_size =
+        (ctrl->opts.agent_window_size + WINDOW_ALIGN - 1) & ~(WINDOW_ALIGN - 1);
     if (!ctrl->opts.admin_queue_size)
         ctrl->opts.admin_queue_size = DEFAULT_ADMIN_ENTRIES;
     ctrl->nsids = g_array_new(FALSE, FALSE, sizeof(guint32));

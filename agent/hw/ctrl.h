@@ -12,23 +12,24 @@
 typedef struct _NvpHwCtrl NvpHwCtrl;
 
 typedef struct {
-    guint admin_timeout_ms;     /* 0: 5000 */
-    guint64 agent_window_size;  /* IOVA bytes reserved for agent buffers; 0: 1 GiB */
-    guint16 admin_queue_size;   /* entries; 0: 32 */
+    guint admin_timeout_ms;    /* 0: 5000 */
+    guint64 agent_window_size; /* IOVA bytes reserved for agent buffers; 0: 1 GiB */
+    guint16 admin_queue_size;  /* entries; 0: 32 */
 } NvpHwCtrlOptions;
 
 /* Agent-owned DMA memory, mapped in the agent window. vaddr/iova/size are read-only. */
 typedef struct {
     void *vaddr;
     guint64 iova;
-    gsize size;               /* rounded up to the IOMMU page size */
-    NvpHwCtrl *ctrl;          /* private */
+    gsize size;      /* rounded up to the IOMMU page size */
+    NvpHwCtrl *ctrl; /* private */
 } NvpHwDmaBuf;
 
 /* Called (from the thread that detected it) after a controller reset caused by CSTS.CFS or an
  * admin timeout: every I/O queue pair listed was destroyed by the reset and its qid freed.
  * Vectors and eventfds, IOVA windows and DMA mappings survive. */
-typedef void (*NvpHwResetFunc)(NvpHwCtrl *ctrl, const guint16 *lost_qids, guint n_lost, gpointer data);
+typedef void (*NvpHwResetFunc)(NvpHwCtrl *ctrl, const guint16 *lost_qids, guint n_lost,
+                               gpointer data);
 
 /* Adopt the PCI function pci_addr ("0000:00:04.0"): identity via libnvme while kernel-bound,
  * refuse if a namespace is in use, bind to vfio-pci, open group/container/device, map BAR0,
@@ -64,12 +65,13 @@ guint32 nvp_hw_ctrl_get_page_size(NvpHwCtrl *ctrl);
 
 /* IOVA windows, disjoint from each other and from the agent window, inside the IOMMU's valid
  * ranges; aligned to 2 MiB. */
-gboolean nvp_hw_ctrl_window_alloc(NvpHwCtrl *ctrl, guint64 size, guint64 *iova_base, GError **error);
+gboolean nvp_hw_ctrl_window_alloc(NvpHwCtrl *ctrl, guint64 size, guint64 *iova_base,
+                                  GError **error);
 void nvp_hw_ctrl_window_free(NvpHwCtrl *ctrl, guint64 iova_base);
 /* VFIO_IOMMU_MAP_DMA / UNMAP_DMA; vaddr, iova and size aligned to the IOMMU page size.
  * The caller keeps vaddr mapped until it has unmapped the IOVA range. */
-gboolean nvp_hw_ctrl_dma_map(NvpHwCtrl *ctrl, void *vaddr, guint64 iova, guint64 size, gboolean writable,
-                             GError **error);
+gboolean nvp_hw_ctrl_dma_map(NvpHwCtrl *ctrl, void *vaddr, guint64 iova, guint64 size,
+                             gboolean writable, GError **error);
 gboolean nvp_hw_ctrl_dma_unmap(NvpHwCtrl *ctrl, guint64 iova, guint64 size, GError **error);
 
 /* Zeroed, page-aligned memory mapped read/write in the agent window. */
@@ -81,7 +83,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NvpHwDmaBuf, nvp_hw_dma_buf_free)
  * mapped by the caller), entries <= max_queue_entries. vector -1 creates the CQ with interrupts
  * disabled, else it must be 1..n_vectors-1. */
 gboolean nvp_hw_ctrl_qpair_create(NvpHwCtrl *ctrl, guint64 cq_iova, guint32 cq_entries, int vector,
-                                  guint64 sq_iova, guint32 sq_entries, guint16 *qid_out, GError **error);
+                                  guint64 sq_iova, guint32 sq_entries, guint16 *qid_out,
+                                  GError **error);
 /* Delete SQ (the controller aborts what is outstanding) then CQ, and free the qid. */
 gboolean nvp_hw_ctrl_qpair_delete(NvpHwCtrl *ctrl, guint16 qid, GError **error);
 /* Doorbells of qid (mapped BAR0); NULL for qid 0 or beyond max_qpairs. */
@@ -100,8 +103,8 @@ gboolean nvp_hw_ctrl_vector_set_eventfd(NvpHwCtrl *ctrl, guint vector, int fd, G
  * default. On timeout an Abort is sent; if that fails too the controller is reset (reset
  * callback). status is the CQE status field without phase (0 = success); an error status returns
  * FALSE with NVP_HW_ERROR_NVME_STATUS and still fills cqe_dw0/status. Output pointers may be NULL. */
-gboolean nvp_hw_ctrl_admin(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, guint32 *cqe_dw0, guint16 *status,
-                           guint timeout_ms, GError **error);
+gboolean nvp_hw_ctrl_admin(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, guint32 *cqe_dw0,
+                           guint16 *status, guint timeout_ms, GError **error);
 
 void nvp_hw_ctrl_set_reset_callback(NvpHwCtrl *ctrl, NvpHwResetFunc func, gpointer data);
 /* Reads CSTS; on CFS (or all-ones: device gone) resets the controller, calls the reset callback

@@ -32,17 +32,24 @@ static gboolean opt_reset;
 static GArray *lost_qids;
 
 static GOptionEntry entries[] = {
-    { "queues", 'q', 0, G_OPTION_ARG_INT, &opt_queues, "I/O queue pairs to create (default 4)", "N" },
-    { "active", 'a', 0, G_OPTION_ARG_INT, &opt_active, "queues writing concurrently (default min(N, 8))", "M" },
+    { "queues", 'q', 0, G_OPTION_ARG_INT, &opt_queues, "I/O queue pairs to create (default 4)",
+      "N" },
+    { "active", 'a', 0, G_OPTION_ARG_INT, &opt_active,
+      "queues writing concurrently (default min(N, 8))", "M" },
     { "depth", 'd', 0, G_OPTION_ARG_INT, &opt_depth, "entries per queue (default 32)", "D" },
-    { "chunks", 'c', 0, G_OPTION_ARG_INT, &opt_blocks, "4 KiB chunks written per active queue (default 64)", "C" },
+    { "chunks", 'c', 0, G_OPTION_ARG_INT, &opt_blocks,
+      "4 KiB chunks written per active queue (default 64)", "C" },
     { "nsid", 'n', 0, G_OPTION_ARG_INT, &opt_nsid, "namespace (default 1)", "NSID" },
     { "offset", 'o', 0, G_OPTION_ARG_INT64, &opt_offset, "first LBA used (default 0)", "LBA" },
     { "seed", 's', 0, G_OPTION_ARG_INT64, &opt_seed, "pattern seed", "S" },
-    { "expect", 'e', 0, G_OPTION_ARG_FILENAME, &opt_expect, "write the expected bytes from OFFSET to FILE", "FILE" },
-    { "poll", 'p', 0, G_OPTION_ARG_NONE, &opt_poll, "create CQs without interrupts and poll them", NULL },
+    { "expect", 'e', 0, G_OPTION_ARG_FILENAME, &opt_expect,
+      "write the expected bytes from OFFSET to FILE", "FILE" },
+    { "poll", 'p', 0, G_OPTION_ARG_NONE, &opt_poll, "create CQs without interrupts and poll them",
+      NULL },
     { "reset", 'r', 0, G_OPTION_ARG_NONE, &opt_reset,
-      "after the I/O, reset the controller, check every queue pair is reported lost, recreate one and read through it", NULL },
+      "after the I/O, reset the controller, check every queue pair is reported lost, recreate one "
+      "and read through it",
+      NULL },
     { NULL },
 };
 
@@ -56,7 +63,7 @@ typedef struct {
     NvpHwDmaBuf *cqbuf;
     NvpHwSq sq;
     NvpHwCq cq;
-    guint8 *data;            /* slots * CHUNK bytes in the data window */
+    guint8 *data; /* slots * CHUNK bytes in the data window */
     guint64 data_iova;
     guint slots;
     /* job */
@@ -104,11 +111,11 @@ pattern_fill(guint8 *buf, guint region, guint chunk)
 static guint64
 chunk_lba(guint region, guint chunk)
 {
-    return test.first_lba + ((guint64)region * test.region_chunks + chunk) * (CHUNK / test.lba_size);
+    return test.first_lba +
+           ((guint64)region * test.region_chunks + chunk) * (CHUNK / test.lba_size);
 }
 
-static void
-queue_error(Queue *q, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void queue_error(Queue *q, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 queue_error(Queue *q, const char *fmt, ...)
@@ -207,7 +214,8 @@ queue_run(gpointer data)
                     outstanding--;
                     done++;
                     if (st != 0) {
-                        queue_error(q, "chunk %u: %s", slot_chunk[cid], nvme_status_to_string(st, false));
+                        queue_error(q, "chunk %u: %s", slot_chunk[cid],
+                                    nvme_status_to_string(st, false));
                     } else if (q->opcode == nvme_cmd_write) {
                         q->writes++;
                     } else {
@@ -271,7 +279,8 @@ id_str(const char *s, gsize len)
 int
 main(int argc, char **argv)
 {
-    g_autoptr(GOptionContext) octx = g_option_context_new(_("PCI_ADDR - exercise hardware I/O queues of an NVMe controller"));
+    g_autoptr(GOptionContext) octx =
+        g_option_context_new(_("PCI_ADDR - exercise hardware I/O queues of an NVMe controller"));
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) queues = g_ptr_array_new();
     NvpHwCtrl *ctrl;
@@ -309,22 +318,26 @@ main(int argc, char **argv)
         g_autofree char *mn = id_str(id->mn, sizeof(id->mn));
         g_autofree char *sn = id_str(id->sn, sizeof(id->sn));
         g_autofree char *fr = id_str(id->fr, sizeof(id->fr));
-        printf("adopted %s in %.1f ms: model '%s' serial '%s' firmware '%s'\n", argv[1], ms_since(t0), mn, sn, fr);
+        printf("adopted %s in %.1f ms: model '%s' serial '%s' firmware '%s'\n", argv[1],
+               ms_since(t0), mn, sn, fr);
     }
-    printf("  namespaces %u, max queue pairs %u, max queue entries %u, MSI-X vectors %u, MDTS %u bytes\n",
+    printf("  namespaces %u, max queue pairs %u, max queue entries %u, MSI-X vectors %u, MDTS %u "
+           "bytes\n",
            nvp_hw_ctrl_get_n_namespaces(ctrl), nvp_hw_ctrl_get_max_qpairs(ctrl),
            nvp_hw_ctrl_get_max_queue_entries(ctrl), nvp_hw_ctrl_get_n_vectors(ctrl),
            nvp_hw_ctrl_get_mdts_bytes(ctrl));
     ns = nvp_hw_ctrl_get_ns(ctrl, opt_nsid);
     test.lba_size = nvp_hw_ctrl_get_lba_size(ctrl, opt_nsid);
     if (!ns || test.lba_size == 0 || test.lba_size > CHUNK) {
-        fprintf(stderr, "virt-nvmepool-hwtest: %s: namespace %u is not active or has an unsupported LBA size\n",
+        fprintf(stderr,
+                "virt-nvmepool-hwtest: %s: namespace %u is not active or has an unsupported LBA "
+                "size\n",
                 argv[1], opt_nsid);
         rc = 1;
         goto release;
     }
-    printf("  namespace %u: %" G_GUINT64_FORMAT " LBAs of %u bytes\n", opt_nsid, GUINT64_FROM_LE(ns->nsze),
-           test.lba_size);
+    printf("  namespace %u: %" G_GUINT64_FORMAT " LBAs of %u bytes\n", opt_nsid,
+           GUINT64_FROM_LE(ns->nsze), test.lba_size);
 
     n = MIN((guint)opt_queues, nvp_hw_ctrl_get_max_qpairs(ctrl));
     if (n < (guint)opt_queues)
@@ -335,7 +348,8 @@ main(int argc, char **argv)
     test.first_lba = opt_offset;
     test.region_chunks = opt_blocks;
     if (chunk_lba(active, 0) > GUINT64_FROM_LE(ns->nsze)) {
-        fprintf(stderr, "virt-nvmepool-hwtest: the test needs LBAs up to %" G_GUINT64_FORMAT "\n", chunk_lba(active, 0));
+        fprintf(stderr, "virt-nvmepool-hwtest: the test needs LBAs up to %" G_GUINT64_FORMAT "\n",
+                chunk_lba(active, 0));
         rc = 1;
         goto release;
     }
@@ -345,7 +359,8 @@ main(int argc, char **argv)
     win = mmap(NULL, win_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (win == MAP_FAILED || !nvp_hw_ctrl_window_alloc(ctrl, win_size, &win_iova, &error) ||
         !nvp_hw_ctrl_dma_map(ctrl, win, win_iova, win_size, TRUE, &error)) {
-        fprintf(stderr, "virt-nvmepool-hwtest: data window: %s\n", error ? error->message : g_strerror(errno));
+        fprintf(stderr, "virt-nvmepool-hwtest: data window: %s\n",
+                error ? error->message : g_strerror(errno));
         if (win == MAP_FAILED)
             win = NULL;
         rc = 1;
@@ -375,19 +390,23 @@ main(int argc, char **argv)
             if (q->efd < 0 || !nvp_hw_ctrl_vector_set_eventfd(ctrl, vector, q->efd, &error))
                 break;
         }
-        if (!nvp_hw_ctrl_qpair_create(ctrl, q->cqbuf->iova, opt_depth, q->vector, q->sqbuf->iova, opt_depth,
-                                      &q->qid, &error))
+        if (!nvp_hw_ctrl_qpair_create(ctrl, q->cqbuf->iova, opt_depth, q->vector, q->sqbuf->iova,
+                                      opt_depth, &q->qid, &error))
             break;
-        nvp_hw_sq_init(&q->sq, q->qid, q->sqbuf->vaddr, opt_depth, nvp_hw_ctrl_sq_doorbell(ctrl, q->qid));
-        nvp_hw_cq_init(&q->cq, q->qid, q->cqbuf->vaddr, opt_depth, nvp_hw_ctrl_cq_doorbell(ctrl, q->qid));
+        nvp_hw_sq_init(&q->sq, q->qid, q->sqbuf->vaddr, opt_depth,
+                       nvp_hw_ctrl_sq_doorbell(ctrl, q->qid));
+        nvp_hw_cq_init(&q->cq, q->qid, q->cqbuf->vaddr, opt_depth,
+                       nvp_hw_ctrl_cq_doorbell(ctrl, q->qid));
     }
     if (error) {
-        fprintf(stderr, "virt-nvmepool-hwtest: creating queue pair %u: %s\n", queues->len, error->message);
+        fprintf(stderr, "virt-nvmepool-hwtest: creating queue pair %u: %s\n", queues->len,
+                error->message);
         rc = 1;
         goto teardown;
     }
     printf("created %u I/O queue pairs (depth %d, %s) in %.1f ms; %u free\n", n, opt_depth,
-           opt_poll ? "polled" : "MSI-X eventfds", ms_since(t0), nvp_hw_ctrl_get_n_free_qpairs(ctrl));
+           opt_poll ? "polled" : "MSI-X eventfds", ms_since(t0),
+           nvp_hw_ctrl_get_n_free_qpairs(ctrl));
 
     /* Write: queue i writes region i (active queues concurrently). */
     {
@@ -433,20 +452,22 @@ main(int argc, char **argv)
         run_phase(qs, n, "verify");
     }
 
-    printf("%5s %6s %6s %8s %8s %10s %6s %8s %9s\n", "qid", "vector", "role", "writes", "reads", "mismatches",
-           "errors", "irqs", "busy_ms");
+    printf("%5s %6s %6s %8s %8s %10s %6s %8s %9s\n", "qid", "vector", "role", "writes", "reads",
+           "mismatches", "errors", "irqs", "busy_ms");
     for (guint i = 0; i < queues->len; i++) {
         Queue *q = queues->pdata[i];
         g_autofree char *vec = q->vector >= 0 ? g_strdup_printf("%d", q->vector) : g_strdup("-");
 
-        printf("%5u %6s %6s %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT " %6" G_GUINT64_FORMAT
-               " %8" G_GUINT64_FORMAT " %9.1f%s%s\n",
-               q->qid, vec, q->role ? q->role : "-", q->writes, q->reads, q->mismatches, q->errors, q->irqs,
-               q->usec / 1000.0, q->first_error ? "  " : "", q->first_error ? q->first_error : "");
+        printf("%5u %6s %6s %8" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %10" G_GUINT64_FORMAT
+               " %6" G_GUINT64_FORMAT " %8" G_GUINT64_FORMAT " %9.1f%s%s\n",
+               q->qid, vec, q->role ? q->role : "-", q->writes, q->reads, q->mismatches, q->errors,
+               q->irqs, q->usec / 1000.0, q->first_error ? "  " : "",
+               q->first_error ? q->first_error : "");
         total_mismatch += q->mismatches;
         total_err += q->errors;
     }
-    printf("total: %" G_GUINT64_FORMAT " mismatches, %" G_GUINT64_FORMAT " errors\n", total_mismatch, total_err);
+    printf("total: %" G_GUINT64_FORMAT " mismatches, %" G_GUINT64_FORMAT " errors\n",
+           total_mismatch, total_err);
     if (total_mismatch || total_err)
         rc = 1;
 
@@ -461,8 +482,8 @@ main(int argc, char **argv)
             g_clear_error(&error);
             rc = 1;
         }
-        printf("reset in %.1f ms: %u of %u queue pairs reported lost, %u free\n", ms_since(t0), lost_qids->len, n,
-               nvp_hw_ctrl_get_n_free_qpairs(ctrl));
+        printf("reset in %.1f ms: %u of %u queue pairs reported lost, %u free\n", ms_since(t0),
+               lost_qids->len, n, nvp_hw_ctrl_get_n_free_qpairs(ctrl));
         for (guint i = 0; i < queues->len; i++) {
             Queue *qi = queues->pdata[i];
             for (guint j = 0; j < lost_qids->len; j++) {
@@ -477,24 +498,61 @@ main(int argc, char **argv)
         /* The rings' old contents are stale: start from zeroed memory. */
         memset(q->sqbuf->vaddr, 0, q->sqbuf->size);
         memset(q->cqbuf->vaddr, 0, q->cqbuf->size);
-        if (rc == 0 && nvp_hw_ctrl_qpair_create(ctrl, q->cqbuf->iova, opt_depth, q->vector, q->sqbuf->iova,
-                                                opt_depth, &q->qid, &error)) {
-            nvp_hw_sq_init(&q->sq, q->qid, q->sqbuf->vaddr, opt_depth, nvp_hw_ctrl_sq_doorbell(ctrl, q->qid));
-            nvp_hw_cq_init(&q->cq, q->qid, q->cqbuf->vaddr, opt_depth, nvp_hw_ctrl_cq_doorbell(ctrl, q->qid));
+        if (rc == 0 && nvp_hw_ctrl_qpair_create(ctrl, q->cqbuf->iova, opt_depth, q->vector,
+                                                q->sqbuf->iova, opt_depth, &q->qid, &error)) {
+            nvp_hw_sq_init(&q->sq, q->qid, q->sqbuf->vaddr, opt_depth,
+                           nvp_hw_ctrl_sq_doorbell(ctrl, q->qid));
+            nvp_hw_cq_init(&q->cq, q->qid, q->cqbuf->vaddr, opt_depth,
+                           nvp_hw_ctrl_cq_doorbell(ctrl, q->qid));
             q->reads = q->mismatches = q->errors = 0;
             q->opcode = nvme_cmd_read;
             q->region = 0;
             q->n_chunks = opt_blocks;
             queue_run(q);
-            printf("after reset: recreated qid %u, read %" G_GUINT64_FORMAT " chunks back, %" G_GUINT64_FORMAT
-                   " mismatches, %" G_GUINT64_FORMAT " errors\n",
+            printf("after reset: recreated qid %u, read %" G_GUINT64_FORMAT
+                   " chunks back, %" G_GUINT64_FORMAT " mismatches, %" G_GUINT64_FORMAT " errors\n",
                    q->qid, q->reads, q->mismatches, q->errors);
             if (q->reads != (guint64)opt_blocks || q->mismatches || q->errors)
                 rc = 1;
         } else if (rc == 0) {
-            fprintf(stderr, "virt-nvmepool-hwtest: recreating a queue pair after reset: %s\n", error->message);
+            fprintf(stderr, "virt-nvmepool-hwtest: recreating a queue pair after reset: %s\n",
+                    error->message);
             g_clear_error(&error);
             rc = 1;
+        }
+
+        /* An Asynchronous Event Request stays outstanding until an event: with a short timeout it
+         * exercises the timeout -> Abort (-> reset) path. The controller must be usable after. */
+        if (rc == 0) {
+            NvpNvmeSqe aer = { .opcode = nvme_admin_async_event };
+            NvpNvmeSqe getf = { .opcode = nvme_admin_get_features };
+            guint lost_before = lost_qids->len;
+            guint32 dw0 = 0;
+
+            t0 = g_get_monotonic_time();
+            if (nvp_hw_ctrl_admin(ctrl, &aer, NULL, NULL, 300, &error)) {
+                printf("admin timeout: the Asynchronous Event Request completed at once\n");
+                rc = 1;
+            } else {
+                printf("admin timeout after %.1f ms: %s\n", ms_since(t0), error->message);
+                if (!g_error_matches(error, NVP_HW_ERROR, NVP_HW_ERROR_TIMEOUT))
+                    rc = 1;
+                g_clear_error(&error);
+            }
+            if (lost_qids->len > lost_before)
+                q->qid = 0; /* the timeout escalated to a reset */
+            getf.cdw10 = GUINT32_TO_LE(NVME_FEAT_FID_NUM_QUEUES);
+            if (!nvp_hw_ctrl_admin(ctrl, &getf, &dw0, NULL, 0, &error) ||
+                !nvp_hw_ctrl_check_health(ctrl, &error)) {
+                fprintf(stderr, "virt-nvmepool-hwtest: after the admin timeout: %s\n",
+                        error->message);
+                g_clear_error(&error);
+                rc = 1;
+            } else {
+                printf("after the admin timeout: controller healthy, Get Features Number of Queues "
+                       "= 0x%08x\n",
+                       dw0);
+            }
         }
     }
 
@@ -512,8 +570,8 @@ main(int argc, char **argv)
             g_clear_error(&error);
             rc = 1;
         } else {
-            printf("expected bytes: %s, %zu bytes from LBA %" G_GINT64_FORMAT " (%u-byte LBAs)\n", opt_expect,
-                   exp->len, opt_offset, test.lba_size);
+            printf("expected bytes: %s, %zu bytes from LBA %" G_GINT64_FORMAT " (%u-byte LBAs)\n",
+                   opt_expect, exp->len, opt_offset, test.lba_size);
         }
     }
 
@@ -525,7 +583,8 @@ teardown:
             Queue *q = queues->pdata[i];
             if (q->qid) {
                 if (!nvp_hw_ctrl_qpair_delete(ctrl, q->qid, &error)) {
-                    fprintf(stderr, "virt-nvmepool-hwtest: deleting queue pair %u: %s\n", q->qid, error->message);
+                    fprintf(stderr, "virt-nvmepool-hwtest: deleting queue pair %u: %s\n", q->qid,
+                            error->message);
                     g_clear_error(&error);
                     rc = 1;
                 } else {

@@ -7,8 +7,8 @@
 
 struct _NvpHwIova {
     guint64 page_size;
-    GArray *free;   /* NvpHwIovaRange, sorted by start, disjoint, not adjacent */
-    GArray *used;   /* NvpHwIovaRange, one per allocation, unsorted */
+    GArray *free; /* NvpHwIovaRange, sorted by start, disjoint, not adjacent */
+    GArray *used; /* NvpHwIovaRange, one per allocation, unsorted */
 };
 
 static gint
@@ -57,8 +57,9 @@ nvp_hw_iova_new(const NvpHwIovaRange *ranges, guint n_ranges, guint64 page_size)
     g_array_sort(in, range_cmp);
     for (guint i = 0; i < in->len; i++) {
         NvpHwIovaRange r = g_array_index(in, NvpHwIovaRange, i);
-        NvpHwIovaRange *prev = iova->free->len ? &g_array_index(iova->free, NvpHwIovaRange, iova->free->len - 1)
-                                               : NULL;
+        NvpHwIovaRange *prev = iova->free->len
+                                   ? &g_array_index(iova->free, NvpHwIovaRange, iova->free->len - 1)
+                                   : NULL;
 
         if (prev && (r.start <= prev->last || r.start == prev->last + 1)) {
             prev->last = MAX(prev->last, r.last);
@@ -86,14 +87,14 @@ nvp_hw_iova_alloc(NvpHwIova *iova, guint64 size, guint64 align, guint64 *base, G
         align = iova->page_size;
     if (size == 0 || (align & (align - 1)) != 0) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
-                    _("Invalid IOVA allocation: size %" G_GUINT64_FORMAT ", alignment %" G_GUINT64_FORMAT "."),
-                    size, align);
+                    _("Invalid IOVA allocation: size %llu, alignment %llu."),
+                    (unsigned long long)size, (unsigned long long)align);
         return FALSE;
     }
     align = MAX(align, iova->page_size);
     if (size > G_MAXUINT64 - iova->page_size) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE,
-                    _("No free IOVA range of %" G_GUINT64_FORMAT " bytes."), size);
+                    _("No free IOVA range of %llu bytes."), (unsigned long long)size);
         return FALSE;
     }
     size = (size + iova->page_size - 1) & ~(iova->page_size - 1);
@@ -125,8 +126,8 @@ nvp_hw_iova_alloc(NvpHwIova *iova, guint64 size, guint64 align, guint64 *base, G
         return TRUE;
     }
     g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_SPACE,
-                _("No free IOVA range of %" G_GUINT64_FORMAT " bytes aligned to %" G_GUINT64_FORMAT " is left."),
-                size, align);
+                _("No free IOVA range of %llu bytes aligned to %llu is left."),
+                (unsigned long long)size, (unsigned long long)align);
     return FALSE;
 }
 

@@ -20,7 +20,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC(NvpHwIova, nvp_hw_iova_free)
 
 /* size is rounded up to page_size; align 0 means page_size; must be a power of two.
  * NVP_HW_ERROR_NO_SPACE when no free range fits, NVP_HW_ERROR_INVALID for size 0/bad align. */
-gboolean nvp_hw_iova_alloc(NvpHwIova *iova, guint64 size, guint64 align, guint64 *base, GError **error);
+gboolean nvp_hw_iova_alloc(NvpHwIova *iova, guint64 size, guint64 align, guint64 *base,
+                           GError **error);
 /* Frees the allocation starting at base; FALSE if base is not the start of one. */
 gboolean nvp_hw_iova_release(NvpHwIova *iova, guint64 base);
 /* The allocation containing addr (base and rounded size); FALSE if none. */

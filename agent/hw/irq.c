@@ -32,14 +32,16 @@ nvp_hw_irq_new(NvpHwVfio *vfio, const char *pci_addr, GError **error)
     if (!nvp_hw_vfio_get_irq_info(vfio, VFIO_PCI_MSIX_IRQ_INDEX, &irq->n_vectors, &flags, error))
         return NULL;
     if (irq->n_vectors == 0 || !(flags & VFIO_IRQ_INFO_EVENTFD)) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: the device has no MSI-X vectors."), pci_addr);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
+                    _("%s: the device has no MSI-X vectors."), pci_addr);
         return NULL;
     }
     irq->noresize = (flags & VFIO_IRQ_INFO_NORESIZE) != 0;
     irq->admin_efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (irq->admin_efd < 0) {
         int err = errno;
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: eventfd: %s."), pci_addr, g_strerror(err));
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_FAILED, _("%s: eventfd: %s."), pci_addr,
+                    g_strerror(err));
         return NULL;
     }
     /* Enabling all vectors at once makes vfio-pci allocate all of them now, with or without
@@ -90,7 +92,8 @@ nvp_hw_irq_set_eventfd(NvpHwIrq *irq, guint vector, int fd, GError **error)
 {
     if (vector == 0 || vector >= irq->n_vectors) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
-                    _("%s: MSI-X vector %u is not in 1..%u."), irq->pci_addr, vector, irq->n_vectors - 1);
+                    _("%s: MSI-X vector %u is not in 1..%u."), irq->pci_addr, vector,
+                    irq->n_vectors - 1);
         return FALSE;
     }
     return nvp_hw_vfio_set_irqs(irq->vfio, VFIO_PCI_MSIX_IRQ_INDEX, vector, 1, &fd, error);

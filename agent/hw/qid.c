@@ -11,8 +11,8 @@ struct _NvpHwQidPool {
     guint first;
     guint last;
     guint n_allocated;
-    guint hint;      /* no free ID below first + hint */
-    guint64 *bits;   /* bit i set: first + i allocated */
+    guint hint;    /* no free ID below first + hint */
+    guint64 *bits; /* bit i set: first + i allocated */
 };
 
 NvpHwQidPool *
@@ -129,7 +129,8 @@ nvp_hw_qid_pool_n_allocated(const NvpHwQidPool *pool)
 }
 
 void
-nvp_hw_qid_pool_foreach(const NvpHwQidPool *pool, void (*func)(guint id, gpointer data), gpointer data)
+nvp_hw_qid_pool_foreach(const NvpHwQidPool *pool, void (*func)(guint id, gpointer data),
+                        gpointer data)
 {
     for (guint id = pool->first; id <= pool->last; id++) {
         if (bit_get(pool, id - pool->first))

@@ -22,6 +22,7 @@ gboolean nvp_hw_qid_pool_is_allocated(const NvpHwQidPool *pool, guint id);
 guint nvp_hw_qid_pool_n_free(const NvpHwQidPool *pool);
 guint nvp_hw_qid_pool_n_allocated(const NvpHwQidPool *pool);
 /* Calls func for every allocated ID in ascending order. */
-void nvp_hw_qid_pool_foreach(const NvpHwQidPool *pool, void (*func)(guint id, gpointer data), gpointer data);
+void nvp_hw_qid_pool_foreach(const NvpHwQidPool *pool, void (*func)(guint id, gpointer data),
+                             gpointer data);
 /* Frees every ID. */
 void nvp_hw_qid_pool_clear(NvpHwQidPool *pool);

@@ -8,21 +8,21 @@
 #include "common/nvme-wire.h"
 
 typedef struct {
-    NvpNvmeSqe *ring;            /* size entries, DMA memory (may be NULL in unit tests) */
-    volatile guint32 *doorbell;  /* SQ tail doorbell (may be NULL in unit tests) */
+    NvpNvmeSqe *ring;           /* size entries, DMA memory (may be NULL in unit tests) */
+    volatile guint32 *doorbell; /* SQ tail doorbell (may be NULL in unit tests) */
     guint16 qid;
-    guint32 size;                /* entries, >= 2 */
-    guint32 tail;                /* next slot the host fills */
-    guint32 head;                /* last SQHD reported by the controller */
+    guint32 size; /* entries, >= 2 */
+    guint32 tail; /* next slot the host fills */
+    guint32 head; /* last SQHD reported by the controller */
 } NvpHwSq;
 
 typedef struct {
     NvpNvmeCqe *ring;
-    volatile guint32 *doorbell;  /* CQ head doorbell */
+    volatile guint32 *doorbell; /* CQ head doorbell */
     guint16 qid;
     guint32 size;
-    guint32 head;                /* next entry to consume */
-    guint8 phase;                /* phase tag expected at head: starts at 1 */
+    guint32 head; /* next entry to consume */
+    guint8 phase; /* phase tag expected at head: starts at 1 */
 } NvpHwCq;
 
 void nvp_hw_sq_init(NvpHwSq *sq, guint16 qid, void *ring, guint32 size, volatile guint32 *doorbell);

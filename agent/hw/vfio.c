@@ -20,10 +20,10 @@ struct _NvpHwVfio {
     int container_fd;
     int group_fd;
     int device_fd;
-    GArray *iova_ranges;   /* NvpHwIovaRange */
+    GArray *iova_ranges; /* NvpHwIovaRange */
     guint64 iova_page_size;
     guint64 config_offset;
-    GPtrArray *maps;       /* NvpHwVfioMap */
+    GPtrArray *maps; /* NvpHwVfioMap */
 };
 
 typedef struct {
@@ -95,7 +95,8 @@ load_iommu_info(NvpHwVfio *vfio, GError **error)
     if (vfio->iova_ranges->len == 0) {
         /* Old kernels: the x86 MSI window is the only reserved range; 39 bits is the smallest
          * common address width. */
-        NvpHwIovaRange lo = { 0, 0xfedfffff }, hi = { 0xfef00000, (G_GUINT64_CONSTANT(1) << 39) - 1 };
+        NvpHwIovaRange lo = { 0, 0xfedfffff },
+                       hi = { 0xfef00000, (G_GUINT64_CONSTANT(1) << 39) - 1 };
         g_array_append_val(vfio->iova_ranges, lo);
         g_array_append_val(vfio->iova_ranges, hi);
     }
@@ -127,27 +128,30 @@ nvp_hw_vfio_open(const char *pci_addr, int group_id, GError **error)
     }
     api = ioctl(vfio->container_fd, VFIO_GET_API_VERSION);
     if (api != VFIO_API_VERSION) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: unknown VFIO API version %d."), pci_addr, api);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: unknown VFIO API version %d."),
+                    pci_addr, api);
         return NULL;
     }
     if (ioctl(vfio->container_fd, VFIO_CHECK_EXTENSION, VFIO_TYPE1v2_IOMMU) != 1) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NO_IOMMU,
-                    _("%s: the kernel offers no VFIO type1v2 IOMMU (is an IOMMU enabled?)."), pci_addr);
+                    _("%s: the kernel offers no VFIO type1v2 IOMMU (is an IOMMU enabled?)."),
+                    pci_addr);
         return NULL;
     }
 
     vfio->group_fd = open(group_path, O_RDWR | O_CLOEXEC);
     if (vfio->group_fd < 0) {
         int err = errno;
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: cannot open %s: %s."), pci_addr, group_path,
-                    g_strerror(err));
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: cannot open %s: %s."), pci_addr,
+                    group_path, g_strerror(err));
         return NULL;
     }
     if (ioctl(vfio->group_fd, VFIO_GROUP_GET_STATUS, &status) < 0)
         return vfio_fail(error, vfio, "GROUP_GET_STATUS", errno), NULL;
     if (!(status.flags & VFIO_GROUP_FLAGS_VIABLE)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_GROUP,
-                    _("%s: IOMMU group %d is not viable: every device in it must be bound to vfio-pci or to "
+                    _("%s: IOMMU group %d is not viable: every device in it must be bound to "
+                      "vfio-pci or to "
                       "no driver."),
                     pci_addr, group_id);
         return NULL;
@@ -209,7 +213,8 @@ nvp_hw_vfio_get_iova_page_size(NvpHwVfio *vfio)
 }
 
 gboolean
-nvp_hw_vfio_map_region(NvpHwVfio *vfio, guint index, gsize min_size, void **addr, gsize *len, GError **error)
+nvp_hw_vfio_map_region(NvpHwVfio *vfio, guint index, gsize min_size, void **addr, gsize *len,
+                       GError **error)
 {
     g_autofree struct vfio_region_info *info = g_malloc0(sizeof(*info));
     guint32 argsz = sizeof(*info);
@@ -230,8 +235,8 @@ nvp_hw_vfio_map_region(NvpHwVfio *vfio, guint index, gsize min_size, void **addr
             return vfio_fail(error, vfio, "DEVICE_GET_REGION_INFO", errno);
     }
     if (!(info->flags & VFIO_REGION_INFO_FLAG_MMAP)) {
-        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: region %u cannot be mmapped."), vfio->pci_addr,
-                    index);
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO, _("%s: region %u cannot be mmapped."),
+                    vfio->pci_addr, index);
         return FALSE;
     }
     map_len = info->size;
@@ -259,12 +264,12 @@ nvp_hw_vfio_map_region(NvpHwVfio *vfio, guint index, gsize min_size, void **addr
     }
     if (map_len < min_size) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
-                    _("%s: only %" G_GUINT64_FORMAT " bytes of region %u can be mmapped, %" G_GSIZE_FORMAT
-                      " are needed."),
-                    vfio->pci_addr, map_len, index, min_size);
+                    _("%s: only %llu bytes of region %u can be mmapped, %zu are needed."),
+                    vfio->pci_addr, (unsigned long long)map_len, index, min_size);
         return FALSE;
     }
-    p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, vfio->device_fd, info->offset + map_off);
+    p = mmap(NULL, map_len, PROT_READ | PROT_WRITE, MAP_SHARED, vfio->device_fd,
+             info->offset + map_off);
     if (p == MAP_FAILED)
         return vfio_fail(error, vfio, "region mmap", errno);
     {
@@ -295,7 +300,8 @@ nvp_hw_vfio_config_write(NvpHwVfio *vfio, guint offset, const void *buf, gsize l
 }
 
 gboolean
-nvp_hw_vfio_dma_map(NvpHwVfio *vfio, void *vaddr, guint64 iova, guint64 size, gboolean writable, GError **error)
+nvp_hw_vfio_dma_map(NvpHwVfio *vfio, void *vaddr, guint64 iova, guint64 size, gboolean writable,
+                    GError **error)
 {
     struct vfio_iommu_type1_dma_map map = {
         .argsz = sizeof(map),
@@ -308,8 +314,8 @@ nvp_hw_vfio_dma_map(NvpHwVfio *vfio, void *vaddr, guint64 iova, guint64 size, gb
     if (ioctl(vfio->container_fd, VFIO_IOMMU_MAP_DMA, &map) < 0) {
         int err = errno;
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
-                    _("%s: mapping IOVA 0x%" G_GINT64_MODIFIER "x + 0x%" G_GINT64_MODIFIER "x failed: %s."),
-                    vfio->pci_addr, iova, size, g_strerror(err));
+                    _("%s: mapping IOVA 0x%llx + 0x%llx failed: %s."), vfio->pci_addr,
+                    (unsigned long long)iova, (unsigned long long)size, g_strerror(err));
         return FALSE;
     }
     return TRUE;
@@ -318,20 +324,22 @@ nvp_hw_vfio_dma_map(NvpHwVfio *vfio, void *vaddr, guint64 iova, guint64 size, gb
 gboolean
 nvp_hw_vfio_dma_unmap(NvpHwVfio *vfio, guint64 iova, guint64 size, GError **error)
 {
-    struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap), .iova = iova, .size = size };
+    struct vfio_iommu_type1_dma_unmap unmap = { .argsz = sizeof(unmap),
+                                                .iova = iova,
+                                                .size = size };
 
     if (ioctl(vfio->container_fd, VFIO_IOMMU_UNMAP_DMA, &unmap) < 0) {
         int err = errno;
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
-                    _("%s: unmapping IOVA 0x%" G_GINT64_MODIFIER "x + 0x%" G_GINT64_MODIFIER "x failed: %s."),
-                    vfio->pci_addr, iova, size, g_strerror(err));
+                    _("%s: unmapping IOVA 0x%llx + 0x%llx failed: %s."), vfio->pci_addr,
+                    (unsigned long long)iova, (unsigned long long)size, g_strerror(err));
         return FALSE;
     }
     if (unmap.size != size) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
-                    _("%s: unmapping IOVA 0x%" G_GINT64_MODIFIER "x unmapped 0x%llx bytes instead of 0x%"
-                      G_GINT64_MODIFIER "x."),
-                    vfio->pci_addr, iova, (unsigned long long)unmap.size, size);
+                    _("%s: unmapping IOVA 0x%llx unmapped 0x%llx bytes instead of 0x%llx."),
+                    vfio->pci_addr, (unsigned long long)iova, (unsigned long long)unmap.size,
+                    (unsigned long long)size);
         return FALSE;
     }
     return TRUE;
@@ -350,7 +358,8 @@ nvp_hw_vfio_get_irq_info(NvpHwVfio *vfio, guint index, guint *count, guint32 *fl
 }
 
 gboolean
-nvp_hw_vfio_set_irqs(NvpHwVfio *vfio, guint index, guint start, guint count, const int *fds, GError **error)
+nvp_hw_vfio_set_irqs(NvpHwVfio *vfio, guint index, guint start, guint count, const int *fds,
+                     GError **error)
 {
     gsize sz = sizeof(struct vfio_irq_set) + (gsize)count * sizeof(int);
     g_autofree struct vfio_irq_set *set = g_malloc0(sz);

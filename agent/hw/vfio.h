@@ -24,20 +24,23 @@ guint64 nvp_hw_vfio_get_iova_page_size(NvpHwVfio *vfio);
 
 /* mmaps the part of region `index` starting at offset 0 (whole region or the first sparse
  * mmap area) and checks it covers at least min_size bytes. */
-gboolean nvp_hw_vfio_map_region(NvpHwVfio *vfio, guint index, gsize min_size, void **addr, gsize *len,
-                                GError **error);
-gboolean nvp_hw_vfio_config_read(NvpHwVfio *vfio, guint offset, void *buf, gsize len, GError **error);
-gboolean nvp_hw_vfio_config_write(NvpHwVfio *vfio, guint offset, const void *buf, gsize len, GError **error);
+gboolean nvp_hw_vfio_map_region(NvpHwVfio *vfio, guint index, gsize min_size, void **addr,
+                                gsize *len, GError **error);
+gboolean nvp_hw_vfio_config_read(NvpHwVfio *vfio, guint offset, void *buf, gsize len,
+                                 GError **error);
+gboolean nvp_hw_vfio_config_write(NvpHwVfio *vfio, guint offset, const void *buf, gsize len,
+                                  GError **error);
 
-gboolean nvp_hw_vfio_dma_map(NvpHwVfio *vfio, void *vaddr, guint64 iova, guint64 size, gboolean writable,
-                             GError **error);
+gboolean nvp_hw_vfio_dma_map(NvpHwVfio *vfio, void *vaddr, guint64 iova, guint64 size,
+                             gboolean writable, GError **error);
 gboolean nvp_hw_vfio_dma_unmap(NvpHwVfio *vfio, guint64 iova, guint64 size, GError **error);
 
-gboolean nvp_hw_vfio_get_irq_info(NvpHwVfio *vfio, guint index, guint *count, guint32 *flags, GError **error);
+gboolean nvp_hw_vfio_get_irq_info(NvpHwVfio *vfio, guint index, guint *count, guint32 *flags,
+                                  GError **error);
 /* ACTION_TRIGGER with eventfds (-1 entries leave a vector without a trigger); count 0 disables
  * the IRQ index. */
-gboolean nvp_hw_vfio_set_irqs(NvpHwVfio *vfio, guint index, guint start, guint count, const int *fds,
-                              GError **error);
+gboolean nvp_hw_vfio_set_irqs(NvpHwVfio *vfio, guint index, guint start, guint count,
+                              const int *fds, GError **error);
 
 /* VFIO_DEVICE_RESET (function-level reset when the device supports one). */
 gboolean nvp_hw_vfio_device_reset(NvpHwVfio *vfio, GError **error);

@@ -53,6 +53,25 @@ exec 3<"/dev/$ns"
 expect_refusal "a controller whose namespace is open is refused" "$bdf: .*in use: open by process [0-9]+" \
     "$NVP_HWTEST" "$bdf"
 exec 3<&-
+mkfs=()
+if command -v mkfs.ext4 >/dev/null; then
+    mkfs=(mkfs.ext4 -q -F "/dev/$ns" 64M)
+elif busybox mke2fs --help >/dev/null 2>&1; then
+    mkfs=(busybox mke2fs -F "/dev/$ns" 65536)
+fi
+modprobe ext4 2>/dev/null
+if ((${#mkfs[@]})) && grep -qw ext4 /proc/filesystems; then
+    mkdir -p /tmp/hw-mnt
+    if "${mkfs[@]}" >/dev/null 2>&1 && mount -t ext4 "/dev/$ns" /tmp/hw-mnt; then
+        expect_refusal "a controller whose namespace is mounted is refused" \
+            "$bdf: namespace $ns is in use: mounted at /tmp/hw-mnt" "$NVP_HWTEST" "$bdf"
+        umount /tmp/hw-mnt
+    else
+        tap_fail "a controller whose namespace is mounted is refused" "${mkfs[*]} / mount of /dev/$ns failed"
+    fi
+else
+    tap_skip "a controller whose namespace is mounted is refused" "no mkfs for ext4 or no ext4 in L1"
+fi
 tap_is "after the refusals $bdf is still driven by nvme" "$(pci_driver "$bdf")" nvme
 
 # ---- 63 queue pairs, 8 writers, 8 other readers, all queues read, release
@@ -88,6 +107,9 @@ tap_is "the reset reported all 4 queue pairs lost and freed every qid" \
 tap_is "a queue pair recreated after the reset reads region 0 back intact" \
     "$(grep -Eo 'read [0-9]+ chunks back, [0-9]+ mismatches, [0-9]+ errors' <<<"$out")" \
     "read $chunks chunks back, 0 mismatches, 0 errors"
+tap_is "an admin command that never completes times out (Abort, reset if needed); the controller stays usable" \
+    "$(grep -Eo '^(admin timeout after|after the admin timeout: controller healthy)' <<<"$out" | tr '\n' '|')" \
+    "admin timeout after|after the admin timeout: controller healthy|"
 
 # ---- back to Linux
 tap_is "$bdf is driven by nvme again after release" "$(pci_driver "$bdf")" nvme
