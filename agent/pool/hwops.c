@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* NvpPoolHwOps implemented with agent/hw: adopt/release/identify, and wipe with Write Zeroes on
- * a temporary, polled I/O queue pair of the agent's own. */
+/* NvpPoolHwOps implemented with agent/hw: adopt/release/identify, wipe with Write Zeroes on a
+ * temporary, polled I/O queue pair of the agent's own, health checks, and slice endpoints as
+ * agent/vctrl virtual controllers. */
 #include "agent/pool/hwops.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "agent/hw/ctrl.h"
 #include "agent/hw/queue.h"
+#include "agent/vctrl/vctrl.h"
 #include "common/i18n.h"
 
 #define WIPE_QUEUE_ENTRIES 16
@@ -16,15 +19,70 @@
 #define NVME_ONCS_WRITE_ZEROES (1u << 3)
 #define NVME_WZ_DEAC (1u << 25)
 
+#define HEALTH_INTERVAL_S 1
+
+/* Per adopted controller: its slices' virtual controllers (told about resets) and the health
+ * check timer. */
+typedef struct {
+    GPtrArray *vctrls; /* NvpVctrl*, not owned */
+    guint health_source;
+} HwEntry;
+
+static GHashTable *hw_entries; /* NvpHwCtrl* -> HwEntry */
+
+static void
+hw_entry_free(HwEntry *e)
+{
+    if (e->health_source)
+        g_source_remove(e->health_source);
+    g_ptr_array_unref(e->vctrls);
+    g_free(e);
+}
+
+static void
+on_hw_reset(NvpHwCtrl *hw, const guint16 *lost_qids, guint n_lost, gpointer data)
+{
+    HwEntry *e = hw_entries ? g_hash_table_lookup(hw_entries, hw) : NULL;
+
+    for (guint i = 0; e && i < e->vctrls->len; i++)
+        nvp_vctrl_hw_lost_queues(e->vctrls->pdata[i], lost_qids, n_lost);
+}
+
+static gboolean
+on_health(gpointer data)
+{
+    NvpHwCtrl *hw = data;
+    g_autoptr(GError) error = NULL;
+
+    if (!nvp_hw_ctrl_check_health(hw, &error))
+        g_warning("controller %s: %s", nvp_hw_ctrl_get_pci_addr(hw), error->message);
+    return G_SOURCE_CONTINUE;
+}
+
 static gpointer
 hw_adopt(const char *bdf, gpointer data, GError **error)
 {
-    return nvp_hw_ctrl_adopt(bdf, NULL, error);
+    NvpHwCtrl *hw = nvp_hw_ctrl_adopt(bdf, NULL, error);
+    HwEntry *e;
+
+    if (!hw)
+        return NULL;
+    if (!hw_entries)
+        hw_entries = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                           (GDestroyNotify)hw_entry_free);
+    e = g_new0(HwEntry, 1);
+    e->vctrls = g_ptr_array_new();
+    e->health_source = g_timeout_add_seconds(HEALTH_INTERVAL_S, on_health, hw);
+    g_hash_table_insert(hw_entries, hw, e);
+    nvp_hw_ctrl_set_reset_callback(hw, on_hw_reset, NULL);
+    return hw;
 }
 
 static void
 hw_release(gpointer handle, gpointer data)
 {
+    if (hw_entries)
+        g_hash_table_remove(hw_entries, handle);
     nvp_hw_ctrl_release(handle);
 }
 
@@ -138,18 +196,67 @@ hw_wipe(gpointer handle, guint32 nsid, guint64 lba, guint64 blocks, NvpPoolWipeM
     return ok;
 }
 
+/* "0f3c9a52-6a0e-..." -> 16 bytes; all zero if it does not parse. */
+static void
+uuid_bytes(const char *uuid, guint8 out[16])
+{
+    guint n = 0;
+
+    memset(out, 0, 16);
+    for (const char *p = uuid; p && *p && n < 32; p++) {
+        int d = g_ascii_xdigit_value(*p);
+        if (d < 0)
+            continue;
+        out[n / 2] |= (guint8)(n % 2 ? d : d << 4);
+        n++;
+    }
+    if (n != 32)
+        memset(out, 0, 16);
+}
+
 static gpointer
 hw_slice_start(gpointer handle, const NvpSlice *slice, const NvpVolume *vol, gpointer data,
                GError **error)
 {
-    g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_UNAVAILABLE,
-                _("the virtual controller layer (agent/vctrl) is not available in this build"));
-    return NULL;
+    NvpHwCtrl *hw = handle;
+    HwEntry *e = hw_entries ? g_hash_table_lookup(hw_entries, hw) : NULL;
+    g_autofree char *dir = g_path_get_dirname(slice->socket_path);
+    NvpVctrlConfig cfg = { 0 };
+    NvpVctrl *v;
+
+    if (g_mkdir_with_parents(dir, 0755) < 0) {
+        int errsv = errno;
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_STATE, _("cannot create %s: %s"), dir,
+                    g_strerror(errsv));
+        return NULL;
+    }
+    cfg.name = slice->volume;
+    cfg.nsid = vol->nsid;
+    cfg.lba_start = vol->lba;
+    cfg.lba_count = vol->blocks;
+    cfg.n_qpairs = (guint16)slice->queues;
+    cfg.mode =
+        slice->isolation == NVP_ISOLATION_TRUSTED ? NVP_VCTRL_MODE_TRUSTED : NVP_VCTRL_MODE_STRICT;
+    cfg.socket_path = slice->socket_path;
+    cfg.set_owner = TRUE;
+    cfg.uid = slice->uid;
+    cfg.gid = slice->gid;
+    uuid_bytes(vol->uuid, cfg.uuid);
+    v = nvp_vctrl_new(hw, &cfg, error);
+    if (v && e)
+        g_ptr_array_add(e->vctrls, v);
+    return v;
 }
 
 static void
 hw_slice_stop(gpointer endpoint, gpointer data)
 {
+    NvpVctrl *v = endpoint;
+    HwEntry *e = hw_entries ? g_hash_table_lookup(hw_entries, nvp_vctrl_get_hw(v)) : NULL;
+
+    if (e)
+        g_ptr_array_remove(e->vctrls, v);
+    nvp_vctrl_free(v);
 }
 
 const NvpPoolHwOps nvp_pool_hw_ops = {
