@@ -3,6 +3,8 @@
  * their JSON forms for --json. */
 #include "driver/pool-client.h"
 
+#include <unistd.h>
+
 #include "common/i18n.h"
 
 #define CALL_TIMEOUT_MS (10 * 60 * 1000) /* vol-delete --wipe of a large volume takes time */
@@ -30,6 +32,13 @@ nvp_pool_client_connect(const NvpCmdContext *ctx, GError **error)
             g_error_matches(local, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED))
             g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_FAILED,
                         _("cannot connect to the agent at %s: is virt-nvmepoold running?"), shown);
+        else if (geteuid() != 0 &&
+                 !g_error_matches(local, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED))
+            /* Authentication ended without a reply: the agent refused our credentials. */
+            g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_FAILED,
+                        _("the agent at %s refused uid %u: its control API is for root and the "
+                          "members of its API group (%s)"),
+                        shown, (guint)geteuid(), local->message);
         else
             g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_FAILED,
                         _("cannot connect to the agent at %s: %s"), shown, local->message);

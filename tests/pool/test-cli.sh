@@ -54,7 +54,7 @@ stop_agent() {
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-echo "1..27"
+echo "1..28"
 
 run 1 "no agent: precise message" \
     "cannot connect to the agent at $SOCK: is virt-nvmepoold running?" -- vol-list
@@ -120,5 +120,19 @@ run 0 "vol-dumpxml" '<extent lba="31457280" blocks="6291456"/>' -- vol-dumpxml d
 run 0 "ctrl-info --json" '"free" : 28991029248' -- ctrl-info --json pci_0000_00_04_0
 run 0 "stats --json" '"volumes" : 2' -- stats --json
 run 0 "slice-list with no slices" "Volume" -- slice-list
+
+# Peer credentials: with the socket opened up, another user still gets no answer.
+if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
+    chmod 0755 "$TMP" "$TMP/run" && chmod 0666 "$SOCK"
+    out=$(setpriv --reuid=65534 --regid=65534 --clear-groups "$CLI" --connect "$SOCK" vol-list 2>&1)
+    rc=$?
+    if [ $rc = 1 ] && grep -qF "refused uid 65534" <<<"$out"; then
+        ok "an unprivileged user is refused by the agent"
+    else
+        not_ok "an unprivileged user is refused by the agent" "exit $rc" "$out"
+    fi
+else
+    n=$((n + 1)); echo "ok $n - # SKIP needs root and setpriv"
+fi
 
 exit $failed
