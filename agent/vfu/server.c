@@ -106,6 +106,8 @@ drop_client(NvpVfuServer *s)
     clear_irqs(s);
     g_clear_pointer(&s->conn, nvp_vfu_conn_free);
     s->negotiated = FALSE;
+    g_debug("vfio-user %s: client gone after %" G_GUINT64_FORMAT " messages (%" G_GUINT64_FORMAT
+            " errors)", s->path ? s->path : "-", s->stats.n_messages, s->stats.n_errors);
     if (s->ops->disconnected)
         s->ops->disconnected(s->dev);
 }
@@ -123,6 +125,7 @@ nvp_vfu_server_attach_client(NvpVfuServer *s, int fd, GError **error)
     s->negotiated = FALSE;
     nvp_vfu_caps_init_defaults(&s->client_caps);
     s->stats.n_clients++;
+    g_debug("vfio-user %s: client connected", s->path ? s->path : "-");
     set_conn_watch(s, FALSE);
     return TRUE;
 }
@@ -188,6 +191,9 @@ handle_version(NvpVfuServer *s, NvpVfuMsg *m)
     memcpy(p + sizeof(v), json, jlen);
     s->client_caps = caps;
     s->negotiated = TRUE;
+    g_debug("vfio-user %s: version 0.0 negotiated (client max_data_xfer %" G_GUINT64_FORMAT
+            ", max_msg_fds %" G_GUINT64_FORMAT ")", s->path ? s->path : "-", caps.max_data_xfer,
+            caps.max_msg_fds);
     return 0;
 }
 
