@@ -94,6 +94,11 @@ tap_is "8 other queues read the $chunks chunks of each region back" \
 tap_is "every one of the 63 queues did verified I/O without error" \
     "$(awk '$1 ~ /^[0-9]+$/ && NF >= 9 && ($4 + $5) > 0 && $6 == 0 && $7 == 0 { n++ } END { print n + 0 }' <<<"$out")" 63
 tap_is "0 mismatches, 0 errors in total" "$(grep -E '^total:' <<<"$out")" "total: 0 mismatches, 0 errors"
+tap_ok_if() { if eval "$2"; then tap_ok "$1"; else tap_fail "$1" "${3:-}"; fi; }
+foreign=$(grep -E '^foreign eventfd:' <<<"$out")
+n_irq=$(grep -Eo 'signalled [0-9]+ interrupts' <<<"$foreign" | grep -Eo '[0-9]+')
+tap_ok_if "an eventfd received from another process (SCM_RIGHTS) is signalled by its hardware vector" \
+    '[[ ${n_irq:-0} -gt 0 ]]' "$foreign"
 tap_is "all queue pairs deleted" "$(grep -Eo '^deleted [0-9]+ I/O queue pairs' <<<"$out")" "deleted 63 I/O queue pairs"
 
 # ---- adopt again: controller reset reports every queue pair lost, a new one works after it
