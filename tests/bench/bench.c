@@ -122,7 +122,7 @@ strict_setup(Strict *s, const char *shape)
     } else if (g_str_equal(shape, "list32")) {
         pages = 33;                        /* PRP1 + a 32-entry PRP list: 132 KiB */
     } else if (g_str_equal(shape, "list32-unaligned")) {
-        pages = 33;                        /* 128 KiB starting 512 bytes into a page */
+        pages = 33;                        /* 131.5 KiB from 512 bytes into a page: PRP1 + 32 */
         offset = 512;
     } else {
         fprintf(stderr, "unknown shape %s\n", shape);

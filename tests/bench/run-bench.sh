@@ -18,7 +18,7 @@ mkdir -p "$OUT"
 CASES="strict-1page|nvp_bench_strict_one|2000000|strict path, 4 KiB read (PRP1 only)
 strict-2pages|nvp_bench_strict_one|2000000|strict path, 8 KiB read (PRP1 + PRP2)
 strict-list32|nvp_bench_strict_one|500000|strict path, 132 KiB read (PRP1 + 32-entry PRP list)
-strict-list32-unaligned|nvp_bench_strict_one|500000|strict path, 128 KiB read at +512 B (PRP1 + 32-entry list)
+strict-list32-unaligned|nvp_bench_strict_one|500000|strict path, 131.5 KiB read from +512 B in a page (PRP1 + 32-entry list)
 strict-1page|nvp_sqe_translate|0|nvp_sqe_translate() alone, 4 KiB read
 strict-list32|nvp_sqe_translate|0|nvp_sqe_translate() alone, 132 KiB read
 admin-identify|nvp_bench_admin_one|200000|admin: Identify Controller (4 KiB to guest)
