@@ -13,8 +13,30 @@
 #include "agent/hw/error.h"
 #include "common/i18n.h"
 
-#define SYSFS_PCI "/sys/bus/pci"
 #define BIND_TIMEOUT_US (10 * G_USEC_PER_SEC)
+
+/* sysfs paths, under $NVP_HW_SYSFS_ROOT when set (unit tests use a fake tree). */
+static gboolean
+sysfs_is_fake(void)
+{
+    const char *root = g_getenv("NVP_HW_SYSFS_ROOT");
+
+    return root && *root;
+}
+
+static char *sysfs(const char *fmt, ...) G_GNUC_PRINTF(1, 2);
+
+static char *
+sysfs(const char *fmt, ...)
+{
+    g_autofree char *rel = NULL;
+    va_list ap;
+
+    va_start(ap, fmt);
+    rel = g_strdup_vprintf(fmt, ap);
+    va_end(ap);
+    return g_strconcat(sysfs_is_fake() ? g_getenv("NVP_HW_SYSFS_ROOT") : "", "/sys", rel, NULL);
+}
 
 static char *
 read_sysfs(const char *path)
@@ -49,7 +71,7 @@ write_sysfs(const char *path, const char *value, const char *pci_addr, GError **
 static char *
 device_driver(const char *pci_addr)
 {
-    g_autofree char *link = g_strdup_printf(SYSFS_PCI "/devices/%s/driver", pci_addr);
+    g_autofree char *link = sysfs("/bus/pci/devices/%s/driver", pci_addr);
     g_autofree char *target = g_file_read_link(link, NULL);
 
     return target ? g_path_get_basename(target) : NULL;
@@ -65,7 +87,7 @@ driver_allowed_in_group(const char *driver)
 static gboolean
 check_group(NvpHwAdoption *a, GError **error)
 {
-    g_autofree char *dir = g_strdup_printf("/sys/kernel/iommu_groups/%d/devices", a->iommu_group);
+    g_autofree char *dir = sysfs("/kernel/iommu_groups/%d/devices", a->iommu_group);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
 
@@ -95,15 +117,17 @@ check_group(NvpHwAdoption *a, GError **error)
 static gboolean
 ensure_vfio_pci(const char *pci_addr, GError **error)
 {
-    if (g_file_test(SYSFS_PCI "/drivers/vfio-pci", G_FILE_TEST_IS_DIR))
+    g_autofree char *drv = sysfs("/bus/pci/drivers/vfio-pci");
+
+    if (g_file_test(drv, G_FILE_TEST_IS_DIR))
         return TRUE;
-    {
+    if (!sysfs_is_fake()) {
         const char *argv[] = { "modprobe", "-q", "vfio-pci", NULL };
         g_spawn_sync(NULL, (char **)argv, NULL,
                      G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
                      NULL, NULL, NULL, NULL, NULL, NULL);
     }
-    if (g_file_test(SYSFS_PCI "/drivers/vfio-pci", G_FILE_TEST_IS_DIR))
+    if (g_file_test(drv, G_FILE_TEST_IS_DIR))
         return TRUE;
     g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
                 _("%s: the vfio-pci driver is not available (load the vfio-pci module)."),
@@ -124,7 +148,7 @@ id_string(const char *field, gsize len)
 static char *
 kernel_ctrl_name(const char *pci_addr)
 {
-    g_autofree char *dir = g_strdup_printf(SYSFS_PCI "/devices/%s/nvme", pci_addr);
+    g_autofree char *dir = sysfs("/bus/pci/devices/%s/nvme", pci_addr);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     const char *name;
 
@@ -199,8 +223,7 @@ is_ns_name(const char *name)
 static GPtrArray *
 ctrl_block_devices(const NvpHwAdoption *a)
 {
-    g_autofree char *dir =
-        g_strdup_printf(SYSFS_PCI "/devices/%s/nvme/%s", a->pci_addr, a->kernel_name);
+    g_autofree char *dir = sysfs("/bus/pci/devices/%s/nvme/%s", a->pci_addr, a->kernel_name);
     g_autoptr(GDir) d = g_dir_open(dir, 0, NULL);
     GPtrArray *out = g_ptr_array_new_with_free_func(g_free);
     const char *name;
@@ -218,7 +241,7 @@ ctrl_block_devices(const NvpHwAdoption *a)
         }
         for (guint i = 0; i < names->len; i++) {
             const char *blk = names->pdata[i];
-            g_autofree char *bdir = g_strdup_printf("/sys/block/%s", blk);
+            g_autofree char *bdir = sysfs("/block/%s", blk);
             g_autoptr(GDir) bd = g_dir_open(bdir, 0, NULL);
             const char *part;
 
@@ -237,7 +260,7 @@ ctrl_block_devices(const NvpHwAdoption *a)
 static char *
 block_sysfs_dir(const char *blk)
 {
-    g_autofree char *direct = g_strdup_printf("/sys/class/block/%s", blk);
+    g_autofree char *direct = sysfs("/class/block/%s", blk);
 
     return g_steal_pointer(&direct);
 }
@@ -383,7 +406,7 @@ nvp_hw_adoption_inspect(const char *pci_addr, GError **error)
         return NULL;
     }
     a->pci_addr = g_strdup(pci_addr);
-    devdir = g_strdup_printf(SYSFS_PCI "/devices/%s", pci_addr);
+    devdir = sysfs("/bus/pci/devices/%s", pci_addr);
     if (!g_file_test(devdir, G_FILE_TEST_IS_DIR)) {
         g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_NOT_FOUND, _("%s: no such PCI device."),
                     pci_addr);
@@ -461,7 +484,7 @@ wait_driver(const char *pci_addr, const char *want, gint64 timeout_us)
 static gboolean
 set_override(const char *pci_addr, const char *value, GError **error)
 {
-    g_autofree char *path = g_strdup_printf(SYSFS_PCI "/devices/%s/driver_override", pci_addr);
+    g_autofree char *path = sysfs("/bus/pci/devices/%s/driver_override", pci_addr);
 
     return write_sysfs(path, value ? value : "\n", pci_addr, error);
 }
@@ -474,7 +497,7 @@ unbind(const char *pci_addr, GError **error)
 
     if (!drv)
         return TRUE;
-    path = g_strdup_printf(SYSFS_PCI "/drivers/%s/unbind", drv);
+    path = sysfs("/bus/pci/drivers/%s/unbind", drv);
     return write_sysfs(path, pci_addr, pci_addr, error);
 }
 
@@ -482,6 +505,7 @@ gboolean
 nvp_hw_adoption_bind_vfio(NvpHwAdoption *a, GError **error)
 {
     g_autofree char *dev = g_strdup_printf("/dev/vfio/%d", a->iommu_group);
+    g_autofree char *probe = sysfs("/bus/pci/drivers_probe");
     gint64 deadline;
 
     if (a->orig_driver && g_str_equal(a->orig_driver, "vfio-pci")) {
@@ -492,7 +516,7 @@ nvp_hw_adoption_bind_vfio(NvpHwAdoption *a, GError **error)
             goto fail;
         if (!unbind(a->pci_addr, error))
             goto fail;
-        if (!write_sysfs(SYSFS_PCI "/drivers_probe", a->pci_addr, a->pci_addr, error))
+        if (!write_sysfs(probe, a->pci_addr, a->pci_addr, error))
             goto fail;
         if (!wait_driver(a->pci_addr, "vfio-pci", BIND_TIMEOUT_US)) {
             g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_VFIO,
@@ -522,6 +546,7 @@ nvp_hw_adoption_restore(NvpHwAdoption *a, GError **error)
 {
     g_autoptr(GError) local = NULL;
     g_autofree char *cur = NULL;
+    g_autofree char *probe = sysfs("/bus/pci/drivers_probe");
 
     if (!a->bound_to_vfio)
         return TRUE;
@@ -535,10 +560,10 @@ nvp_hw_adoption_restore(NvpHwAdoption *a, GError **error)
         goto fail;
     if (!a->orig_driver)
         return TRUE;
-    if (!write_sysfs(SYSFS_PCI "/drivers_probe", a->pci_addr, a->pci_addr, &local))
+    if (!write_sysfs(probe, a->pci_addr, a->pci_addr, &local))
         goto fail;
     if (!wait_driver(a->pci_addr, a->orig_driver, BIND_TIMEOUT_US)) {
-        g_autofree char *bind = g_strdup_printf(SYSFS_PCI "/drivers/%s/bind", a->orig_driver);
+        g_autofree char *bind = sysfs("/bus/pci/drivers/%s/bind", a->orig_driver);
         write_sysfs(bind, a->pci_addr, a->pci_addr, NULL);
         if (!wait_driver(a->pci_addr, a->orig_driver, BIND_TIMEOUT_US)) {
             g_set_error(&local, NVP_HW_ERROR, NVP_HW_ERROR_FAILED,
