@@ -146,7 +146,11 @@ oracle(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, const NvpNvmeSqe *out, NvpSqe
     }
 }
 
-/* Input: 4 config bytes, the 64-byte SQE, then memory patches (see fuzz-common.h). */
+/* Input: 4 config bytes, 1..4 SQEs of 64 bytes (one doorbell's worth: config byte 3 bits 4-5
+ * say how many), then memory patches (see fuzz-common.h). Every command is checked right after
+ * its translation AND again once the whole batch is translated, because that is what the SSD
+ * sees when the doorbell rings: a later command of the batch must not have changed what an
+ * earlier, accepted one points at (list buffers are shared between commands). */
 int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
 
 int
@@ -156,21 +160,27 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     static const guint32 max_xfers[] = { 1u << 20, 128u * 1024u, NVP_SQE_MAX_TRANSFER, 4096u };
     static const guint64 counts[] = { 262144, 1, 8, G_MAXUINT64 / 2 };
     NvpSqeCtx ctx;
-    NvpNvmeSqe in;
-    NvpNvmeSqe out;
-    NvpSqeVerdict v;
+    NvpNvmeSqe in[4];
+    NvpNvmeSqe out[4];
+    NvpSqeVerdict v[4];
     guint n_slots;
+    guint n_cmds;
+    gsize head;
 
     if (!G.dma)
         fuzz_guest_init(&G);
-    if (size < 4 + sizeof(NvpNvmeSqe))
+    if (size < 4)
+        return 0;
+    n_cmds = 1 + ((data[3] >> 4) & 3);
+    head = 4 + n_cmds * sizeof(NvpNvmeSqe);
+    if (size < head)
         return 0;
 
     n_slots = 1 + data[2] % MAX_SLOTS;
     ctx = (NvpSqeCtx) {
         .hw_nsid = 7,
         .lba_start = (data[3] & 1) ? G_MAXUINT64 / 2 - 1 : 1000000,
-        .lba_count = counts[(data[3] >> 1) % G_N_ELEMENTS(counts)],
+        .lba_count = counts[((data[3] >> 1) & 7) % G_N_ELEMENTS(counts)],
         .lba_shift = shifts[data[0] % G_N_ELEMENTS(shifts)],
         .max_transfer = max_xfers[data[1] % G_N_ELEMENTS(max_xfers)],
         .window_base = WINDOW_BASE,
@@ -185,20 +195,26 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     FUZZ_CHECK(ctx.list_vaddr);
     memset(ctx.list_vaddr, 0xee, (gsize)n_slots * NVP_SQE_LIST_STRIDE);
 
-    memcpy(&in, data + 4, sizeof(in));
+    memcpy(in, data + 4, n_cmds * sizeof(NvpNvmeSqe));
     fuzz_guest_clear(&G);
-    fuzz_apply_patches(data + 4 + sizeof(in), size - 4 - sizeof(in), G.ram, FUZZ_RAM_SIZE, G.ro,
-                       FUZZ_RO_SIZE);
+    fuzz_apply_patches(data + head, size - head, G.ram, FUZZ_RAM_SIZE, G.ro, FUZZ_RO_SIZE);
 
-    v = nvp_sqe_translate(&ctx, &in, &out);
-    if (fuzz_trace())
-        fprintf(stderr, "verdict %s\n", nvp_sqe_verdict_to_string(v));
-    oracle(&ctx, &in, &out, v);
+    for (guint i = 0; i < n_cmds; i++) {
+        v[i] = nvp_sqe_translate(&ctx, &in[i], &out[i]);
+        if (fuzz_trace())
+            fprintf(stderr, "command %u (cid %u, list slot %u): verdict %s\n", i, in[i].cid,
+                    nvp_sqe_list_slot(&ctx, in[i].cid), nvp_sqe_verdict_to_string(v[i]));
+        oracle(&ctx, &in[i], &out[i], v[i]);
+    }
+    /* the doorbell rings: the SSD now reads every command and every list buffer */
+    for (guint i = 0; i < n_cmds; i++)
+        oracle(&ctx, &in[i], &out[i], v[i]);
     /* the translator must not depend on anything but its input */
-    {
+    if (n_cmds == 1) {
         NvpNvmeSqe again;
-        FUZZ_CHECK(nvp_sqe_translate(&ctx, &in, &again) == v);
-        FUZZ_CHECK(memcmp(&again, &out, sizeof(out)) == 0);
+
+        FUZZ_CHECK(nvp_sqe_translate(&ctx, &in[0], &again) == v[0]);
+        FUZZ_CHECK(memcmp(&again, &out[0], sizeof(again)) == 0);
     }
     free(ctx.list_vaddr);
     return 0;
