@@ -3,7 +3,7 @@
 """Style checks over the git-tracked sources, printing TAP (one line per file or item).
 
 Usage: style.py CHECK SRCDIR [BUILDDIR]
-CHECK is one of: clang-format, banned, potfiles, spdx, rpmspec, install-layout.
+CHECK is one of: clang-format, banned, potfiles, spdx, rpmspec, install-layout, systemd-unit.
 Without a git checkout (e.g. in an rpm build) the file checks SKIP.
 """
 
@@ -285,6 +285,29 @@ def check_install_layout(srcdir, builddir, tap):
     return tap.done()
 
 
+def check_systemd_unit(builddir, tap):
+    """systemd-analyze verify accepts the unit with no complaint (unknown keys included)."""
+    exe = shutil.which("systemd-analyze")
+    if not exe:
+        return skip_all("systemd-analyze not installed")
+    unit = os.path.join(builddir, "data", "virt-nvmepoold.service")
+    daemon = os.path.abspath(os.path.join(builddir, "agent", "virt-nvmepoold"))
+    with tempfile.TemporaryDirectory(prefix="nvp-unit-") as tmp:
+        # verify insists ExecStart exists: point it at the build's daemon.
+        text = re.sub(r"^ExecStart=\S+", "ExecStart=" + daemon,
+                      open(unit, encoding="utf-8").read(), flags=re.M)
+        copy = os.path.join(tmp, "virt-nvmepoold.service")
+        with open(copy, "w", encoding="utf-8") as fp:
+            fp.write(text)
+        res = subprocess.run([exe, "verify", "--man=no", copy], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT)
+        out = res.stdout.decode().strip()
+        tap.ok(res.returncode == 0 and not out, "systemd-analyze verify virt-nvmepoold.service",
+               out)
+        tap.ok(re.search(r"^Type=notify$", text, re.M) is not None, "the unit is Type=notify")
+    return tap.done()
+
+
 def main():
     if len(sys.argv) < 3:
         print(__doc__, file=sys.stderr)
@@ -296,6 +319,8 @@ def main():
         return check_rpmspec(srcdir, tap)
     if check == "install-layout":
         return check_install_layout(srcdir, builddir, tap)
+    if check == "systemd-unit":
+        return check_systemd_unit(builddir, tap)
     files = tracked(srcdir)
     if files is None:
         return skip_all("not a git checkout")
