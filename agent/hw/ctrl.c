@@ -691,7 +691,13 @@ nvp_hw_ctrl_vector_set_eventfd(NvpHwCtrl *ctrl, guint vector, int fd, GError **e
     gboolean ok;
 
     g_mutex_lock(&ctrl->lock);
-    ok = nvp_hw_irq_set_eventfd(ctrl->irq, vector, fd, error);
+    if (!ctrl->vectors || !nvp_hw_qid_pool_is_allocated(ctrl->vectors, vector)) {
+        g_set_error(error, NVP_HW_ERROR, NVP_HW_ERROR_INVALID,
+                    _("%s: MSI-X vector %u was not allocated."), ctrl->pci_addr, vector);
+        ok = FALSE;
+    } else {
+        ok = nvp_hw_irq_set_eventfd(ctrl->irq, vector, fd, error);
+    }
     g_mutex_unlock(&ctrl->lock);
     return ok;
 }

@@ -34,7 +34,7 @@ typedef void (*NvpHwResetFunc)(NvpHwCtrl *ctrl, const guint16 *lost_qids, guint 
 /* Adopt the PCI function pci_addr ("0000:00:04.0"): identity via libnvme while kernel-bound,
  * refuse if a namespace is in use, bind to vfio-pci, open group/container/device, map BAR0,
  * reset + enable, admin queue, Identify, Set Features Number of Queues (maximum), MSI-X enabled
- * for every vector (parked on agent eventfds). On error the device is left as it was found.
+ * for every vector (vector 0 on the admin eventfd, the others without trigger). On error the device is left as it was found.
  * opts may be NULL. */
 NvpHwCtrl *nvp_hw_ctrl_adopt(const char *pci_addr, const NvpHwCtrlOptions *opts, GError **error);
 /* Delete remaining queues, shutdown + disable, MSI-X off, unmap agent DMA, close VFIO, clear
@@ -95,8 +95,9 @@ volatile guint32 *nvp_hw_ctrl_cq_doorbell(NvpHwCtrl *ctrl, guint16 qid);
 gboolean nvp_hw_ctrl_vector_alloc(NvpHwCtrl *ctrl, guint *vector, GError **error);
 /* Detaches any eventfd and returns the vector. */
 void nvp_hw_ctrl_vector_free(NvpHwCtrl *ctrl, guint vector);
-/* Signal fd (any eventfd, e.g. received over a socket) on MSI-X vector; -1 parks the vector on an
- * agent eventfd again. The caller keeps ownership of fd (the kernel holds its own reference). */
+/* Signal fd (any eventfd, e.g. received over a socket from QEMU) on an allocated MSI-X vector;
+ * -1 detaches it (no trigger: the kernel masks the vector, an interrupt stays pending). The
+ * caller keeps ownership of fd: the kernel holds its own reference until detach. */
 gboolean nvp_hw_ctrl_vector_set_eventfd(NvpHwCtrl *ctrl, guint vector, int fd, GError **error);
 
 /* Synchronous admin command (thread-safe). cmd->cid is assigned here. timeout_ms 0 uses the
