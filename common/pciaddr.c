@@ -6,7 +6,7 @@
 
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp - pci - addr - error - quark, nvp_pci_addr_error)
+G_DEFINE_QUARK(nvp-pci-addr-error-quark, nvp_pci_addr_error)
 
 static gboolean
 parse_hex_field(const char *s, gsize len, guint max, guint *out)

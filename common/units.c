@@ -6,7 +6,7 @@
 
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp - units - error - quark, nvp_units_error)
+G_DEFINE_QUARK(nvp-units-error-quark, nvp_units_error)
 
 gboolean
 nvp_units_multiplier(const char *unit, guint64 *multiplier)

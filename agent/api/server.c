@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <pwd.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -14,7 +15,12 @@
 #include "agent/api/agent-dbus.h"
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp - api - error - quark, nvp_api_error)
+G_DEFINE_QUARK(nvp-api-error-quark, nvp_api_error)
+
+/* Limits: a volume or slice document is a few hundred bytes; clients are the CLI, the hook and a
+ * few tools. */
+#define NVP_API_MAX_XML (64 * 1024)
+#define NVP_API_MAX_CONNECTIONS 64
 
 struct _NvpApiServer {
     NvpPool *pool;
@@ -51,6 +57,17 @@ return_error(GDBusMethodInvocation *invocation, const GError *error)
     if (error->domain == NVP_POOL_ERROR && error->code >= 0 && error->code < NVP_POOL_ERROR_LAST)
         name = error_names[error->code];
     g_dbus_method_invocation_return_dbus_error(invocation, name, error->message);
+}
+
+/* FALSE (and the invocation answered) if an XML argument is larger than NVP_API_MAX_XML. */
+static gboolean
+check_xml_size(GDBusMethodInvocation *invocation, const char *xml)
+{
+    if (strlen(xml) <= NVP_API_MAX_XML)
+        return TRUE;
+    g_dbus_method_invocation_return_dbus_error(invocation, NVP_API_ERROR_PREFIX "Limit",
+                                               _("the XML document is larger than 64 KiB"));
+    return FALSE;
 }
 
 static const char *const *
@@ -200,10 +217,13 @@ on_vol_create(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *xml
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(NvpVolume) def = nvp_volume_parse_string(xml_in, "volume XML", &error);
+    g_autoptr(NvpVolume) def = NULL;
     g_autoptr(NvpVolume) v = NULL;
     g_autofree char *xml = NULL;
 
+    if (!check_xml_size(inv, xml_in))
+        return TRUE;
+    def = nvp_volume_parse_string(xml_in, "volume XML", &error);
     if (def)
         v = nvp_pool_vol_create(s->pool, def, &error);
     if (!v) {
@@ -290,10 +310,13 @@ on_slice_activate(NvpDBusSlices1 *skel, GDBusMethodInvocation *inv, const char *
 {
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
-    g_autoptr(NvpSlice) req = nvp_slice_parse_string(xml_in, "slice XML", &error);
+    g_autoptr(NvpSlice) req = NULL;
     g_autoptr(NvpSlice) sl = NULL;
     g_autofree char *xml = NULL;
 
+    if (!check_xml_size(inv, xml_in))
+        return TRUE;
+    req = nvp_slice_parse_string(xml_in, "slice XML", &error);
     if (req)
         sl = nvp_pool_slice_activate(s->pool, req, &error);
     if (!sl) {
@@ -442,6 +465,11 @@ on_new_connection(GDBusServer *server, GDBusConnection *conn, gpointer data)
 {
     NvpApiServer *s = data;
 
+    if (s->connections->len >= NVP_API_MAX_CONNECTIONS) {
+        g_message("API: refused a connection: %u clients are connected already",
+                  s->connections->len);
+        return FALSE;
+    }
     g_ptr_array_add(s->connections, g_object_ref(conn));
     g_signal_connect(conn, "closed", G_CALLBACK(on_closed), s);
     export_all(s, conn);

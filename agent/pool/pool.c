@@ -16,7 +16,7 @@
 #include "common/store.h"
 #include "common/units.h"
 
-G_DEFINE_QUARK(nvp - pool - error - quark, nvp_pool_error)
+G_DEFINE_QUARK(nvp-pool-error-quark, nvp_pool_error)
 
 typedef struct {
     NvpController *model;
