@@ -223,9 +223,10 @@ cmd_attach_volume_run(const NvpCmdContext *ctx, char **args, GError **error)
     g_autoptr(NvpDomainVolume) hot = NULL;
     NvpAffect affect = { 0 };
 
-    if (opt_queues < 0 || opt_queues > 65535) {
+    if (opt_queues < 0 || opt_queues > NVP_VOLUME_QUEUES_MAX) {
         g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE,
-                    _("--queues must be between 1 and 65535, got %d."), opt_queues);
+                    _("--queues must be between 1 and %1$d, got %2$d."), NVP_VOLUME_QUEUES_MAX,
+                    opt_queues);
         return FALSE;
     }
     nvp_virt_init();

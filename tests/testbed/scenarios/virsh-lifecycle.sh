@@ -154,6 +154,12 @@ wait_marker() {
 
 active_slices() { cli slice-list --json | json 'len(d)'; }
 
+# start_diag NAME: what the agent and libvirt said, after a failed start.
+start_diag() {
+    tap_diag "agent log (last 40 lines):" "$(tail -n 40 "$agent_log")"
+    tap_diag "libvirt's log of $1:" "$(tail -n 20 "/var/log/libvirt/qemu/$1.log" 2>/dev/null)"
+}
+
 # ---------------------------------------------------------------- define + attach
 
 domain_xml vm1 >"$work/vm1.xml"
@@ -180,7 +186,8 @@ make_initrd "$GUEST_NS
 step 'write a crc32c-tagged pattern over $FIO_SIZE with fio' $FIO_JOB --do_verify=1
 echo \"pattern-sha \$(dd if=\$ns bs=1M count=${FIO_SIZE%M} iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)\""
 t0=$SECONDS
-expect "virsh start vm1" 0 "Domain 'vm1' started" $VIRSH start vm1
+expect "virsh start vm1" 0 "Domain 'vm1' started" $VIRSH start vm1 || true
+[[ $($VIRSH domstate vm1) == running ]] || start_diag vm1
 tap_is "vm1 holds one active slice" "$(active_slices)" 1
 tap_diag "$(cli slice-list 2>&1)"
 rc=$(wait_marker vm1 1500) || rc=none
