@@ -146,3 +146,127 @@ const NvpCmd nvp_cmd_stats = {
     .summary = N_("Show the pool's totals: controllers, volumes, slices, space, queue pairs"),
     .run = cmd_stats_run,
 };
+
+static char *opt_domain_uuid;
+static char *opt_domain_name;
+static int opt_slice_queues;
+static char *opt_slice_mode;
+static char *opt_socket;
+static char *opt_owner;
+
+static const GOptionEntry slice_activate_options[] = {
+    { "domain-uuid", 0, 0, G_OPTION_ARG_STRING, &opt_domain_uuid,
+      N_("UUID of the domain the slice is for (required)"), N_("UUID") },
+    { "domain-name", 0, 0, G_OPTION_ARG_STRING, &opt_domain_name, N_("Name of that domain"),
+      N_("NAME") },
+    { "queues", 0, 0, G_OPTION_ARG_INT, &opt_slice_queues,
+      N_("Hardware queue pairs (default: the volume's)"), N_("N") },
+    { "mode", 0, 0, G_OPTION_ARG_STRING, &opt_slice_mode, N_("strict (default) or trusted"),
+      N_("MODE") },
+    { "socket", 0, 0, G_OPTION_ARG_FILENAME, &opt_socket,
+      N_("vfio-user endpoint path, under the agent's run directory"), N_("PATH") },
+    { "owner", 0, 0, G_OPTION_ARG_STRING, &opt_owner, N_("Owner of the endpoint (QEMU's user)"),
+      N_("UID:GID") },
+    { NULL },
+};
+
+static gboolean
+cmd_slice_activate_run(const NvpCmdContext *ctx, char **args, GError **error)
+{
+    g_autoptr(GDBusConnection) conn = NULL;
+    g_autoptr(NvpSlice) req = nvp_slice_new();
+    g_autoptr(NvpSlice) s = NULL;
+    g_autofree char *xml = NULL;
+
+    if (!opt_domain_uuid) {
+        g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE, _("--domain-uuid is required"));
+        return FALSE;
+    }
+    req->volume = g_strdup(args[0]);
+    req->domain_uuid = g_strdup(opt_domain_uuid);
+    req->domain_name = g_strdup(opt_domain_name);
+    if (opt_slice_queues < 0 || opt_slice_queues > NVP_VOLUME_QUEUES_MAX) {
+        g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE,
+                    _("--queues must be between 1 and %d"), NVP_VOLUME_QUEUES_MAX);
+        return FALSE;
+    }
+    req->queues = (guint)opt_slice_queues;
+    if (opt_slice_mode) {
+        int mode = nvp_isolation_from_string(opt_slice_mode);
+        if (mode < 0) {
+            g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE,
+                        _("--mode must be 'strict' or 'trusted', not '%s'"), opt_slice_mode);
+            return FALSE;
+        }
+        req->isolation = mode;
+    }
+    req->socket_path = g_strdup(opt_socket);
+    if (opt_owner) {
+        guint64 uid = 0, gid = 0;
+        g_auto(GStrv) parts = g_strsplit(opt_owner, ":", 2);
+        if (g_strv_length(parts) != 2 ||
+            !g_ascii_string_to_unsigned(parts[0], 10, 0, G_MAXUINT32 - 1, &uid, NULL) ||
+            !g_ascii_string_to_unsigned(parts[1], 10, 0, G_MAXUINT32 - 1, &gid, NULL)) {
+            g_set_error(error, NVP_CMD_ERROR, NVP_CMD_ERROR_USAGE,
+                        _("--owner must be UID:GID in numbers, not '%s'"), opt_owner);
+            return FALSE;
+        }
+        req->uid = (guint32)uid;
+        req->gid = (guint32)gid;
+    }
+    xml = nvp_slice_format(req);
+    if (!(conn = nvp_pool_client_connect(ctx, error)) ||
+        !(s = nvp_pool_client_get_slice(conn, "Activate", g_variant_new("(s)", xml), error)))
+        return FALSE;
+    if (ctx->json) {
+        g_autoptr(JsonNode) root = nvp_pool_client_slice_json(s);
+        nvp_cmd_print_json(root);
+        return TRUE;
+    }
+    printf(_("Slice of volume '%1$s' active: %2$u queue pairs, endpoint %3$s.\n"), s->volume,
+           s->queues, s->socket_path);
+    return TRUE;
+}
+
+const NvpCmd nvp_cmd_slice_activate = {
+    .name = "slice-activate",
+    .summary = N_("Serve a volume to a domain (normally done by the libvirt hook)"),
+    .params = N_("VOLUME"),
+    .options = slice_activate_options,
+    .min_args = 1,
+    .max_args = 1,
+    .run = cmd_slice_activate_run,
+};
+
+static gboolean
+cmd_slice_deactivate_run(const NvpCmdContext *ctx, char **args, GError **error)
+{
+    g_autoptr(GDBusConnection) conn = nvp_pool_client_connect(ctx, error);
+    g_autoptr(GVariant) reply = NULL;
+
+    if (!conn || !(reply = nvp_pool_client_call(conn, NVP_POOL_CLIENT_SLICES, "Deactivate",
+                                                g_variant_new("(s)", args[0]), "()", error)))
+        return FALSE;
+    if (ctx->json) {
+        g_autoptr(JsonBuilder) b = json_builder_new();
+        g_autoptr(JsonNode) root = NULL;
+        json_builder_begin_object(b);
+        json_builder_set_member_name(b, "deactivated");
+        json_builder_add_string_value(b, args[0]);
+        json_builder_end_object(b);
+        root = json_builder_get_root(b);
+        nvp_cmd_print_json(root);
+        return TRUE;
+    }
+    printf(_("Slice of volume '%s' deactivated.\n"), args[0]);
+    return TRUE;
+}
+
+const NvpCmd nvp_cmd_slice_deactivate = {
+    .name = "slice-deactivate",
+    .summary = N_("Stop serving a volume (normally done by the libvirt hook)"),
+    .params = N_("VOLUME"),
+    .min_args = 1,
+    .max_args = 1,
+    .run = cmd_slice_deactivate_run,
+};

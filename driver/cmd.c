@@ -27,6 +27,8 @@ G_DEFINE_QUARK(nvp-cmd-error-quark, nvp_cmd_error)
     X(vol_delete) \
     X(slice_list) \
     X(slice_info) \
+    X(slice_activate) \
+    X(slice_deactivate) \
     X(stats) \
     X(attach_volume) \
     X(detach_volume) \

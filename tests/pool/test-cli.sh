@@ -54,7 +54,7 @@ stop_agent() {
 
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 
-echo "1..28"
+echo "1..39"
 
 run 1 "no agent: precise message" \
     "cannot connect to the agent at $SOCK: is virt-nvmepoold running?" -- vol-list
@@ -120,6 +120,25 @@ run 0 "vol-dumpxml" '<extent lba="31457280" blocks="6291456"/>' -- vol-dumpxml d
 run 0 "ctrl-info --json" '"free" : 28991029248' -- ctrl-info --json pci_0000_00_04_0
 run 0 "stats --json" '"volumes" : 2' -- stats --json
 run 0 "slice-list with no slices" "Volume" -- slice-list
+
+# Slices (activated by the libvirt hook in real life).
+UUID=c7a5fdbd-edaf-9455-926a-d65c16db1809
+run 0 "slice-activate" "Slice of volume 'db01' active: 3 queue pairs, endpoint $TMP/run/slices/db01.sock." -- \
+    slice-activate db01 --domain-uuid $UUID --domain-name vm1 --queues 3 --owner 64055:64055
+run 0 "slice-list shows it" "db01                 vm1" -- slice-list
+run 0 "slice-info --json" '"socket" : "'"$TMP"'/run/slices/db01.sock"' -- slice-info --json db01
+run 0 "vol-list shows who uses it" "vm1" -- vol-list
+run 0 "ctrl-info counts its queue pairs" "Queue pairs:     60 / 64" -- ctrl-info pci_0000_00_04_0
+run 1 "vol-delete of a volume in use is refused" \
+    "volume 'db01' is in use by domain 'vm1' ($UUID); stop the domain first" -- vol-delete db01
+run 1 "ctrl-release refused while a slice is active" "1 slice(s) are active on it" -- \
+    ctrl-release pci_0000_00_04_0
+run 1 "a second activation is refused" "volume 'db01' is already in use by domain 'vm1'" -- \
+    slice-activate db01 --domain-uuid 4dea22b3-1d52-d8f3-2516-782e98ab3fa0
+run 1 "an endpoint outside the run directory is refused" "invalid endpoint path '/tmp/x.sock'" -- \
+    slice-activate db03 --domain-uuid $UUID --socket /tmp/x.sock
+run 0 "slice-deactivate" "Slice of volume 'db01' deactivated." -- slice-deactivate db01
+run 1 "slice-info after deactivation" "volume 'db01' has no active slice" -- slice-info db01
 
 # Peer credentials: with the socket opened up, another user still gets no answer.
 if [ "$(id -u)" = 0 ] && command -v setpriv >/dev/null; then
