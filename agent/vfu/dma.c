@@ -117,6 +117,7 @@ nvp_vfu_dma_table_add(NvpVfuDmaTable *t, guint64 gpa, guint64 size, int fd, guin
     if (fd >= 0) {
         struct stat st;
         int prot = (readable ? PROT_READ : 0) | (writable ? PROT_WRITE : 0);
+        int seals;
         void *p;
 
         /* Only regular files (memfd, hugetlbfs, tmpfs) that really cover the range: touching a
@@ -125,6 +126,12 @@ nvp_vfu_dma_table_add(NvpVfuDmaTable *t, guint64 gpa, guint64 size, int fd, guin
             return EINVAL;
         if ((guint64)st.st_size < fd_offset + size)
             return EINVAL;
+        /* A memfd that can still shrink could SIGBUS us later: seal it against shrinking
+         * (QEMU's memory-backend-memfd seals by default; this covers seal=off). Files that
+         * cannot be sealed (hugetlbfs, tmpfs files) are taken as they are. */
+        seals = fcntl(fd, F_GET_SEALS);
+        if (seals >= 0 && !(seals & F_SEAL_SHRINK))
+            (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
         p = mmap(NULL, size, prot, MAP_SHARED, fd, (off_t)fd_offset);
         if (p == MAP_FAILED)
             return errno == ENOMEM ? ENOMEM : EINVAL;

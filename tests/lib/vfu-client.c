@@ -491,7 +491,7 @@ nvp_test_vfu_client_reset(NvpTestVfuClient *c)
 int
 nvp_test_memfd_new(gsize size, void **map)
 {
-    int fd = memfd_create("nvp-test-guest-ram", MFD_CLOEXEC);
+    int fd = memfd_create("nvp-test-guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
     if (fd < 0)
         return -1;

@@ -314,6 +314,9 @@ test_dma_lifecycle(Fixture *f, gconstpointer data)
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0xfffc0000, 0x40000, -1, 0,
                                                 VFIO_DMA_MAP_FLAG_READ), ==, 0);
     g_assert_cmpuint(f->dev.n_added, ==, 3);
+    /* the memfd can no longer shrink under the agent's mapping (it would SIGBUS the agent) */
+    g_assert_cmpint(ftruncate(memfd, 4096), ==, -1);
+    g_assert_cmpint(errno, ==, EPERM);
 
     /* translation sees the client's memory, both ways */
     memcpy((guint8 *)ram + 0x123450, "guest", 6);
