@@ -160,8 +160,15 @@ queue_run(gpointer data)
 {
     Queue *q = data;
     g_autofree guint *slot_chunk = g_new0(guint, q->slots);
+    g_autofree gboolean *slot_busy = g_new0(gboolean, q->slots);
+    g_autofree guint *free_slots = g_new0(guint, q->slots);
     g_autofree guint8 *expect = g_malloc(CHUNK);
-    guint next = 0, done = 0, outstanding = 0;
+    guint next = 0, done = 0, outstanding = 0, n_free = q->slots;
+
+    /* Completions come back in any order: a slot (buffer + CID) is reused only once its
+     * command has completed. */
+    for (guint i = 0; i < q->slots; i++)
+        free_slots[i] = q->slots - 1 - i;
     gint64 start = g_get_monotonic_time();
     gint64 deadline = start + IO_TIMEOUT_US;
     guint32 nlb = CHUNK / test.lba_size - 1;
@@ -169,8 +176,8 @@ queue_run(gpointer data)
     while (done < q->n_chunks) {
         gboolean submitted = FALSE;
 
-        while (next < q->n_chunks && outstanding < q->slots && !nvp_hw_sq_is_full(&q->sq)) {
-            guint slot = next % q->slots;
+        while (next < q->n_chunks && n_free > 0 && !nvp_hw_sq_is_full(&q->sq)) {
+            guint slot = free_slots[--n_free];
             NvpNvmeSqe *sqe = nvp_hw_sq_slot(&q->sq);
             guint64 lba = chunk_lba(q->region, next);
 
@@ -187,6 +194,7 @@ queue_run(gpointer data)
             sqe->cdw11 = GUINT32_TO_LE((guint32)(lba >> 32));
             sqe->cdw12 = GUINT32_TO_LE(nlb);
             slot_chunk[slot] = next;
+            slot_busy[slot] = TRUE;
             nvp_hw_sq_advance(&q->sq);
             next++;
             outstanding++;
@@ -210,9 +218,11 @@ queue_run(gpointer data)
                 nvp_hw_sq_set_head(&q->sq, GUINT16_FROM_LE(cqe->sqhd));
                 nvp_hw_cq_advance(&q->cq);
                 consumed++;
-                if (cid >= q->slots || outstanding == 0) {
+                if (cid >= q->slots || !slot_busy[cid]) {
                     queue_error(q, "completion with unknown CID %u", cid);
                 } else {
+                    slot_busy[cid] = FALSE;
+                    free_slots[n_free++] = cid;
                     outstanding--;
                     done++;
                     if (st != 0) {
