@@ -72,6 +72,11 @@ def check_clang_format(srcdir, files, tap):
     exe = shutil.which("clang-format-14") or shutil.which("clang-format")
     if not exe:
         return skip_all("clang-format not installed")
+    # .clang-format is tuned for clang-format 14 (Debian 12); other versions format differently.
+    version = subprocess.run([exe, "--version"], stdout=subprocess.PIPE).stdout.decode()
+    major = re.search(r"version (\d+)", version)
+    if not major or major.group(1) != "14":
+        return skip_all("clang-format 14 needed, found: " + version.strip())
     bad = []
     for f in c_sources(files):
         path = os.path.join(srcdir, f)
