@@ -22,12 +22,32 @@ NVP_ENUM_IMPL(nvp_vctrl_mode, NvpVctrlMode, NVP_VCTRL_MODE_LAST, "strict", "trus
 #define MAX_TRANSFER (1u << 20)          /* advertised MDTS cap: a PRP list fits one page */
 #define MAX_REGIONS 64u
 
+/* A guest RAM region and its IOMMU mapping at window base + GPA. Mapping pins every page, which
+ * takes seconds for a large guest (far longer under TCG), while QEMU waits at most a few seconds
+ * for the reply to DMA_MAP. So maps and unmaps run in order on one worker thread and the SSD may
+ * use a region (window_map) only once its state is MAPPED. A region the client removes leaves
+ * the table at once (after the hardware queues that could reach it are deleted) and is unmapped
+ * by the worker after any map still in progress. */
+typedef enum {
+    REGION_PENDING,
+    REGION_MAPPED,
+    REGION_FAILED,
+    REGION_UNMAPPED,
+} RegionState;
+
 typedef struct {
+    gint ref;
     guint64 gpa;
     guint64 size;
     guint8 *vaddr;
     gboolean writable;
+    gint state;               /* RegionState, atomic: written by the worker */
 } VctrlRegion;
+
+typedef struct {
+    gboolean unmap;
+    VctrlRegion *region;
+} RegionJob;
 
 /* One guest I/O SQ bound to one hardware queue pair (its CQ is the guest CQ in the window). */
 typedef struct {
@@ -74,9 +94,11 @@ struct _NvpVctrl {
 
     guint64 window_base;
     gboolean window_allocated;
-    VctrlRegion regions[MAX_REGIONS];
+    VctrlRegion *regions[MAX_REGIONS];   /* the client's current regions */
     guint n_regions;
     guint last_region;
+    GThreadPool *mapper;      /* one thread: maps and unmaps in submission order */
+    gint n_mapped;            /* atomic */
     NvpHwDmaBuf *scratch;
 
     VctrlQueue queues[NVP_REGS_MAX_QID + 1];
@@ -97,6 +119,59 @@ struct _NvpVctrl {
 /* Slices per hardware controller, for the trusted-mode exclusivity rule (main thread only). */
 static GHashTable *registry;   /* NvpHwCtrl* -> GPtrArray of NvpVctrl* */
 
+static void
+region_unref(VctrlRegion *r)
+{
+    if (g_atomic_int_dec_and_test(&r->ref))
+        g_free(r);
+}
+
+/* Worker thread: VFIO map/unmap calls are plain ioctls on the container, safe off the main
+ * thread; counters touched here are atomic. */
+static void
+mapper_run(gpointer data, gpointer user_data)
+{
+    RegionJob *job = data;
+    NvpVctrl *v = user_data;
+    VctrlRegion *r = job->region;
+    g_autoptr(GError) error = NULL;
+
+    if (!job->unmap) {
+        if (g_atomic_int_get(&r->state) == REGION_PENDING) {
+            if (nvp_hw_ctrl_dma_map(v->hw, r->vaddr, v->window_base + r->gpa, r->size, r->writable, &error)) {
+                /* mapped even if removed meanwhile: the unmap job queued behind us undoes it */
+                g_atomic_int_inc(&v->n_mapped);
+                g_atomic_int_set(&r->state, REGION_MAPPED);
+            } else if (g_atomic_int_compare_and_exchange(&r->state, REGION_PENDING, REGION_FAILED)) {
+                g_warning(_("Slice %1$s: mapping guest memory at 0x%2$" G_GINT64_MODIFIER "x for the SSD "
+                            "failed: %3$s"),
+                          v->name, r->gpa, error->message);
+            }
+        }
+    } else {
+        if (g_atomic_int_get(&r->state) == REGION_MAPPED &&
+            !nvp_hw_ctrl_dma_unmap(v->hw, v->window_base + r->gpa, r->size, &error))
+            g_warning(_("Slice %1$s: unmapping guest memory at 0x%2$" G_GINT64_MODIFIER "x failed: %3$s"),
+                      v->name, r->gpa, error->message);
+        if (g_atomic_int_get(&r->state) == REGION_MAPPED)
+            g_atomic_int_add(&v->n_mapped, -1);
+        g_atomic_int_set(&r->state, REGION_UNMAPPED);
+    }
+    region_unref(r);
+    g_free(job);
+}
+
+static void
+mapper_push(NvpVctrl *v, VctrlRegion *r, gboolean unmap)
+{
+    RegionJob *job = g_new0(RegionJob, 1);
+
+    g_atomic_int_inc(&r->ref);
+    job->region = r;
+    job->unmap = unmap;
+    g_thread_pool_push(v->mapper, job, NULL);
+}
+
 /* ---- guest memory ------------------------------------------------------------------------ */
 
 /* Host pointer for [gpa, gpa+len) if wholly inside one region mapped in the window. */
@@ -104,15 +179,18 @@ static void *
 window_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
 {
     NvpVctrl *v = data;
-    VctrlRegion *r = &v->regions[v->last_region];
+    VctrlRegion *r;
 
-    if (G_LIKELY(v->last_region < v->n_regions && gpa >= r->gpa && gpa - r->gpa < r->size &&
-                 len <= r->size - (gpa - r->gpa) && len > 0 && (!device_writes || r->writable)))
-        return r->vaddr + (gpa - r->gpa);
+    if (G_LIKELY(v->last_region < v->n_regions)) {
+        r = v->regions[v->last_region];
+        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) && len > 0 &&
+                     (!device_writes || r->writable) && g_atomic_int_get(&r->state) == REGION_MAPPED))
+            return r->vaddr + (gpa - r->gpa);
+    }
     for (guint i = 0; i < v->n_regions; i++) {
-        r = &v->regions[i];
+        r = v->regions[i];
         if (gpa >= r->gpa && gpa - r->gpa < r->size && len > 0 && len <= r->size - (gpa - r->gpa)) {
-            if (device_writes && !r->writable)
+            if ((device_writes && !r->writable) || g_atomic_int_get(&r->state) != REGION_MAPPED)
                 return NULL;
             v->last_region = i;
             return r->vaddr + (gpa - r->gpa);
@@ -439,7 +517,7 @@ static void
 dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
 {
     NvpVctrl *v = dev;
-    g_autoptr(GError) error = NULL;
+    VctrlRegion *reg;
 
     if (!r->vaddr)
         return;   /* fd-less (e.g. ROM): never reachable by the SSD */
@@ -450,28 +528,32 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
                   v->name, r->gpa, r->size);
         return;
     }
-    if (!nvp_hw_ctrl_dma_map(v->hw, r->vaddr, v->window_base + r->gpa, r->size, r->writable, &error)) {
-        v->n_dma_map_failures++;
-        g_warning(_("Slice %1$s: mapping guest memory at 0x%2$" G_GINT64_MODIFIER "x for the SSD failed: %3$s"),
-                  v->name, r->gpa, error->message);
-        return;
-    }
-    v->regions[v->n_regions++] = (VctrlRegion) { r->gpa, r->size, r->vaddr, r->writable };
+    reg = g_new0(VctrlRegion, 1);
+    reg->ref = 1;
+    reg->gpa = r->gpa;
+    reg->size = r->size;
+    reg->vaddr = r->vaddr;
+    reg->writable = r->writable;
+    reg->state = REGION_PENDING;
+    v->regions[v->n_regions++] = reg;
     v->n_dma_maps++;
+    mapper_push(v, reg, FALSE);
 }
 
+/* Takes region idx out of the table and queues its unmap (after any map in progress). The
+ * caller has deleted every hardware queue that could reach it. */
 static void
 region_unmap(NvpVctrl *v, guint idx)
 {
-    VctrlRegion *r = &v->regions[idx];
-    g_autoptr(GError) error = NULL;
+    VctrlRegion *r = v->regions[idx];
 
-    if (!nvp_hw_ctrl_dma_unmap(v->hw, v->window_base + r->gpa, r->size, &error))
-        g_warning(_("Slice %1$s: unmapping guest memory at 0x%2$" G_GINT64_MODIFIER "x failed: %3$s"), v->name,
-                  r->gpa, error->message);
     v->regions[idx] = v->regions[--v->n_regions];
     v->last_region = 0;
     v->n_dma_unmaps++;
+    /* a map not started yet never starts: the client unmaps the memory when we return */
+    g_atomic_int_compare_and_exchange(&r->state, REGION_PENDING, REGION_UNMAPPED);
+    mapper_push(v, r, TRUE);
+    region_unref(r);
 }
 
 static void
@@ -480,7 +562,7 @@ dev_dma_removing(gpointer dev, const NvpVfuDmaRegion *r)
     NvpVctrl *v = dev;
 
     for (guint i = 0; i < v->n_regions; i++) {
-        if (v->regions[i].gpa != r->gpa || v->regions[i].size != r->size)
+        if (v->regions[i]->gpa != r->gpa || v->regions[i]->size != r->size)
             continue;
         /* Any live hardware queue may hold commands whose PRPs point into this region: delete
          * every queue pair of the slice before the IOMMU mapping goes, and report a fatal status
@@ -712,6 +794,9 @@ nvp_vctrl_new(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, GError **error)
                          cfg->max_queue_entries ? cfg->max_queue_entries : DEFAULT_MAX_ENTRIES);
     for (guint i = 0; i <= NVP_REGS_MAX_QID; i++)
         v->queues[i].hw_vector = -1;
+    v->mapper = g_thread_pool_new(mapper_run, v, 1, TRUE, error);
+    if (!v->mapper)
+        return NULL;
     registry_add(v);
 
     /* IOVA: strict slices get a window of their own; a trusted slice maps guest RAM at IOVA = GPA
@@ -781,6 +866,8 @@ nvp_vctrl_free(NvpVctrl *v)
         queue_destroy(v, &v->queues[i]);
     while (v->n_regions > 0)
         region_unmap(v, v->n_regions - 1);
+    if (v->mapper)
+        g_thread_pool_free(v->mapper, FALSE, TRUE);   /* every queued unmap done */
     g_clear_pointer(&v->admin, nvp_admin_free);
     g_clear_pointer(&v->pci, nvp_vctrl_pci_free);
     nvp_hw_dma_buf_free(v->scratch);
@@ -840,9 +927,11 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
                            nvp_hw_ctrl_get_pci_addr(v->hw), v->cfg.nsid, v->cfg.lba_start, v->cfg.lba_count,
                            1u << v->lba_shift, nvp_vctrl_mode_to_string(v->cfg.mode), v->cfg.n_qpairs,
                            v->socket_path, v->serial);
-    g_string_append_printf(out, "  window-iova 0x%" G_GINT64_MODIFIER "x dma-regions %u dma-maps %" G_GUINT64_FORMAT
-                                " dma-unmaps %" G_GUINT64_FORMAT " dma-map-failures %" G_GUINT64_FORMAT "\n",
-                           v->window_base, v->n_regions, v->n_dma_maps, v->n_dma_unmaps, v->n_dma_map_failures);
+    g_string_append_printf(out, "  window-iova 0x%" G_GINT64_MODIFIER "x dma-regions %u iommu-mapped %d dma-maps %"
+                                G_GUINT64_FORMAT " dma-unmaps %" G_GUINT64_FORMAT " dma-map-refused %" G_GUINT64_FORMAT
+                                "\n",
+                           v->window_base, v->n_regions, g_atomic_int_get(&v->n_mapped), v->n_dma_maps,
+                           v->n_dma_unmaps, v->n_dma_map_failures);
     g_string_append_printf(out, "  enables %" G_GUINT64_FORMAT " resets %" G_GUINT64_FORMAT " shutdowns %"
                                 G_GUINT64_FORMAT " device-resets %" G_GUINT64_FORMAT " disconnects %" G_GUINT64_FORMAT
                                 " hw-lost %" G_GUINT64_FORMAT " unmap-teardowns %" G_GUINT64_FORMAT
