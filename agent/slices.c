@@ -17,8 +17,8 @@ typedef struct {
 } SliceCtrl;
 
 struct _NvpSlices {
-    GPtrArray *ctrls;      /* SliceCtrl*, owned */
-    GPtrArray *slices;     /* NvpVctrl*, owned */
+    GPtrArray *ctrls;  /* SliceCtrl*, owned */
+    GPtrArray *slices; /* NvpVctrl*, owned */
     char *stats_file;
     guint usr1_source;
     guint health_source;
@@ -32,7 +32,8 @@ slice_ctrl_free(SliceCtrl *c)
 }
 
 static gboolean
-parse_u64(GHashTable *kv, const char *key, gboolean required, guint64 max, guint64 *out, GError **error)
+parse_u64(GHashTable *kv, const char *key, gboolean required, guint64 max, guint64 *out,
+          GError **error)
 {
     const char *s = g_hash_table_lookup(kv, key);
     guint64 v;
@@ -47,7 +48,8 @@ parse_u64(GHashTable *kv, const char *key, gboolean required, guint64 max, guint
     }
     if (!g_ascii_string_to_unsigned(s, 10, 0, max, &v, NULL)) {
         g_set_error(error, G_OPTION_ERROR, G_OPTION_ERROR_BAD_VALUE,
-                    _("'%1$s=%2$s' is not a number from 0 to %3$" G_GUINT64_FORMAT "."), key, s, max);
+                    _("'%1$s=%2$s' is not a number from 0 to %3$" G_GUINT64_FORMAT "."), key, s,
+                    max);
         return FALSE;
     }
     *out = v;
@@ -55,12 +57,14 @@ parse_u64(GHashTable *kv, const char *key, gboolean required, guint64 max, guint
 }
 
 gboolean
-nvp_slices_parse(const char *spec, NvpVctrlConfig *cfg, char **ctrl_addr, GHashTable **kv_out, GError **error)
+nvp_slices_parse(const char *spec, NvpVctrlConfig *cfg, char **ctrl_addr, GHashTable **kv_out,
+                 GError **error)
 {
     g_autoptr(GHashTable) kv = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_auto(GStrv) items = g_strsplit(spec, ",", -1);
-    static const char *const known[] = { "ctrl", "nsid", "lba-start", "lba-count", "queues", "mode", "socket",
-                                         "name", "uid", "gid", "serial", "entries", NULL };
+    static const char *const known[] = { "ctrl",   "nsid",    "lba-start", "lba-count", "queues",
+                                         "mode",   "socket",  "name",      "uid",       "gid",
+                                         "serial", "entries", NULL };
     guint64 v = 0;
     const char *mode;
 

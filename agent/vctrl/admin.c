@@ -39,15 +39,15 @@ struct _NvpAdmin {
     guint32 write_atomic;
     guint32 async_event_cfg;
     guint32 kato;
-    guint64 timestamp_ms;      /* host-set value ... */
-    gint64 timestamp_base_us;  /* ... at this monotonic time; 0 = never set */
+    guint64 timestamp_ms;     /* host-set value ... */
+    gint64 timestamp_base_us; /* ... at this monotonic time; 0 = never set */
 
     /* asynchronous events */
     guint16 aer_cids[NVP_ADMIN_AERL + 1];
     guint n_aers;
     guint32 pending_events[MAX_PENDING_EVENTS];
     guint n_pending_events;
-    gboolean error_event_masked;   /* until the host reads the Error log */
+    gboolean error_event_masked; /* until the host reads the Error log */
 
     gint64 created_us;
     guint64 power_cycles;
@@ -201,11 +201,11 @@ build_id_ctrl(NvpAdmin *a)
     id->ver = GUINT32_TO_LE(0x00010400);
     id->rtd3r = hw->rtd3r;
     id->rtd3e = hw->rtd3e;
-    id->cntrltype = 1;                      /* I/O controller */
+    id->cntrltype = 1; /* I/O controller */
     id->acl = 3;
     id->aerl = NVP_ADMIN_AERL;
-    id->frmw = 0x3;                         /* one slot, slot 1 read-only */
-    id->lpa = 0x6;                          /* Commands Supported and Effects, extended data */
+    id->frmw = 0x3; /* one slot, slot 1 read-only */
+    id->lpa = 0x6;  /* Commands Supported and Effects, extended data */
     id->elpe = 0;
     id->npss = 0;
     id->wctemp = hw->wctemp;
@@ -213,9 +213,10 @@ build_id_ctrl(NvpAdmin *a)
     id->sqes = 0x66;
     id->cqes = 0x44;
     id->nn = GUINT32_TO_LE(1);
-    id->oncs = GUINT16_TO_LE((GUINT16_FROM_LE(hw->oncs) & (NVME_CTRL_ONCS_COMPARE | NVME_CTRL_ONCS_DSM |
-                                                           NVME_CTRL_ONCS_WRITE_ZEROES)) |
-                             NVME_CTRL_ONCS_TIMESTAMP);
+    id->oncs =
+        GUINT16_TO_LE((GUINT16_FROM_LE(hw->oncs) & (NVME_CTRL_ONCS_COMPARE | NVME_CTRL_ONCS_DSM |
+                                                    NVME_CTRL_ONCS_WRITE_ZEROES)) |
+                      NVME_CTRL_ONCS_TIMESTAMP);
     id->vwc = hw->vwc & 0x1;
     id->awun = hw->awun;
     id->awupf = hw->awupf;
@@ -234,7 +235,7 @@ build_id_ns(NvpAdmin *a)
 
     memset(ns, 0, sizeof(*ns));
     ns->nsze = ns->ncap = ns->nuse = GUINT64_TO_LE(a->cfg.lba_count);
-    ns->nlbaf = 0;                          /* one format ... */
+    ns->nlbaf = 0; /* one format ... */
     ns->flbas = 0;
     ns->lbaf[0] = hw->lbaf[fmt < 64 ? fmt : 0]; /* ... the physical namespace's current one */
     ns->lbaf[0].ms = 0;
@@ -264,7 +265,7 @@ identify(NvpAdmin *a, const NvpNvmeSqe *cmd)
         if (cmd->nsid == 1)
             return to_guest(a, cmd, &a->id_ns, sizeof(a->id_ns));
         if (cmd->nsid == NVME_NSID_ALL) {
-            struct nvme_id_ns common = a->id_ns;   /* capabilities common to all namespaces */
+            struct nvme_id_ns common = a->id_ns; /* capabilities common to all namespaces */
 
             common.nsze = common.ncap = common.nuse = 0;
             memset(common.nguid, 0, sizeof(common.nguid));
@@ -286,10 +287,21 @@ identify(NvpAdmin *a, const NvpNvmeSqe *cmd)
         guint8 *p = buf;
         if (cmd->nsid != 1)
             return NVP_STATUS_GENERIC(NVME_SC_INVALID_NS);
-        p[0] = NVME_NIDT_EUI64; p[1] = 8; memcpy(p + 4, a->id_ns.eui64, 8); p += 4 + 8;
-        p[0] = NVME_NIDT_NGUID; p[1] = 16; memcpy(p + 4, a->id_ns.nguid, 16); p += 4 + 16;
-        p[0] = NVME_NIDT_UUID; p[1] = 16; memcpy(p + 4, a->cfg.uuid, 16); p += 4 + 16;
-        p[0] = NVME_NIDT_CSI; p[1] = 1; p[4] = NVME_CSI_NVM;
+        p[0] = NVME_NIDT_EUI64;
+        p[1] = 8;
+        memcpy(p + 4, a->id_ns.eui64, 8);
+        p += 4 + 8;
+        p[0] = NVME_NIDT_NGUID;
+        p[1] = 16;
+        memcpy(p + 4, a->id_ns.nguid, 16);
+        p += 4 + 16;
+        p[0] = NVME_NIDT_UUID;
+        p[1] = 16;
+        memcpy(p + 4, a->cfg.uuid, 16);
+        p += 4 + 16;
+        p[0] = NVME_NIDT_CSI;
+        p[1] = 1;
+        p[4] = NVME_CSI_NVM;
         return to_guest(a, cmd, buf, sizeof(buf));
     }
     case NVME_IDENTIFY_CNS_CSI_NS:
@@ -297,11 +309,11 @@ identify(NvpAdmin *a, const NvpNvmeSqe *cmd)
             return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
         if (cmd->nsid != 1)
             return NVP_STATUS_GENERIC(NVME_SC_INVALID_NS);
-        return to_guest(a, cmd, buf, sizeof(buf));    /* no PI, no storage tags: all zero */
+        return to_guest(a, cmd, buf, sizeof(buf)); /* no PI, no storage tags: all zero */
     case NVME_IDENTIFY_CNS_CSI_CTRL:
         if (csi != NVME_CSI_NVM)
             return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
-        return to_guest(a, cmd, buf, sizeof(buf));    /* no extra NVM limits */
+        return to_guest(a, cmd, buf, sizeof(buf)); /* no extra NVM limits */
     default:
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
     }
@@ -311,7 +323,8 @@ static void
 build_smart(NvpAdmin *a, struct nvme_smart_log *s)
 {
     NvpAdminIoFigures f = { 0 };
-    guint64 hours = (guint64)((g_get_monotonic_time() - a->created_us) / ((gint64)3600 * G_USEC_PER_SEC));
+    guint64 hours =
+        (guint64)((g_get_monotonic_time() - a->created_us) / ((gint64)3600 * G_USEC_PER_SEC));
     guint16 temp;
 
     if (a->backend.io_figures)
@@ -348,7 +361,7 @@ get_log_page(NvpAdmin *a, const NvpNvmeSqe *cmd)
 
     switch (lid) {
     case NVME_LOG_LID_ERROR:
-        page_len = 64;              /* one entry (ELPE 0), never filled: no media errors here */
+        page_len = 64; /* one entry (ELPE 0), never filled: no media errors here */
         break;
     case NVME_LOG_LID_SMART:
         if (cmd->nsid != 0 && cmd->nsid != 1 && cmd->nsid != NVME_NSID_ALL)
@@ -365,10 +378,12 @@ get_log_page(NvpAdmin *a, const NvpNvmeSqe *cmd)
     }
     case NVME_LOG_LID_CMD_EFFECTS: {
         struct nvme_cmd_effects_log *e = (struct nvme_cmd_effects_log *)page;
-        const guint8 admin_ops[] = { nvme_admin_delete_sq, nvme_admin_create_sq, nvme_admin_get_log_page,
-                                     nvme_admin_delete_cq, nvme_admin_create_cq, nvme_admin_identify,
-                                     nvme_admin_abort_cmd, nvme_admin_set_features, nvme_admin_get_features,
-                                     nvme_admin_async_event, nvme_admin_keep_alive };
+        const guint8 admin_ops[] = { nvme_admin_delete_sq,    nvme_admin_create_sq,
+                                     nvme_admin_get_log_page, nvme_admin_delete_cq,
+                                     nvme_admin_create_cq,    nvme_admin_identify,
+                                     nvme_admin_abort_cmd,    nvme_admin_set_features,
+                                     nvme_admin_get_features, nvme_admin_async_event,
+                                     nvme_admin_keep_alive };
         for (guint i = 0; i < G_N_ELEMENTS(admin_ops); i++)
             e->acs[admin_ops[i]] = GUINT32_TO_LE(EFFECT_CSUPP);
         e->iocs[nvme_cmd_flush] = GUINT32_TO_LE(EFFECT_CSUPP | EFFECT_LBCC);
@@ -419,8 +434,9 @@ create_cq(NvpAdmin *a, const NvpNvmeSqe *cmd)
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
 
     cq = &a->cqs[qid];
-    *cq = (NvpAdminCq) { .gpa = cmd->prp1, .entries = entries, .vector = vector, .irq_enabled = ien,
-                         .live = TRUE };
+    *cq = (NvpAdminCq){
+        .gpa = cmd->prp1, .entries = entries, .vector = vector, .irq_enabled = ien, .live = TRUE
+    };
     nvp_regs_set_cq(a->regs, qid, entries);
     return 0;
 }
@@ -440,7 +456,7 @@ create_sq(NvpAdmin *a, const NvpNvmeSqe *cmd)
     if (cqid == 0 || cqid > a->cfg.n_qpairs || !a->cqs[cqid].live)
         return NVP_STATUS_SPECIFIC(NVME_SC_CQ_INVALID);
     cq = &a->cqs[cqid];
-    if (cq->n_sqs > 0)   /* one hardware CQ per hardware SQ: a shared CQ can't be the guest's */
+    if (cq->n_sqs > 0) /* one hardware CQ per hardware SQ: a shared CQ can't be the guest's */
         return NVP_STATUS_SPECIFIC(NVME_SC_CQ_INVALID);
     if (entries < 2 || entries > (guint32)a->cfg.mqes + 1)
         return NVP_STATUS_SPECIFIC(NVME_SC_QUEUE_SIZE);
@@ -451,15 +467,20 @@ create_sq(NvpAdmin *a, const NvpNvmeSqe *cmd)
     if (!a->backend.map(a->data, cmd->prp1, (guint64)entries * sizeof(NvpNvmeSqe), FALSE))
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
 
-    qp = (NvpAdminQueuePair) {
-        .sqid = qid, .sq_gpa = cmd->prp1, .sq_entries = entries,
-        .cqid = cqid, .cq_gpa = cq->gpa, .cq_entries = cq->entries,
-        .vector = cq->vector, .irq_enabled = cq->irq_enabled,
+    qp = (NvpAdminQueuePair){
+        .sqid = qid,
+        .sq_gpa = cmd->prp1,
+        .sq_entries = entries,
+        .cqid = cqid,
+        .cq_gpa = cq->gpa,
+        .cq_entries = cq->entries,
+        .vector = cq->vector,
+        .irq_enabled = cq->irq_enabled,
     };
     st = a->backend.create_qpair(a->data, &qp);
     if (st != 0)
         return st;
-    a->sqs[qid] = (NvpAdminSq) { .gpa = cmd->prp1, .entries = entries, .cqid = cqid, .live = TRUE };
+    a->sqs[qid] = (NvpAdminSq){ .gpa = cmd->prp1, .entries = entries, .cqid = cqid, .live = TRUE };
     cq->n_sqs++;
     a->n_live_queues++;
     nvp_regs_set_sq(a->regs, qid, entries);
@@ -509,9 +530,9 @@ abort_cmd(NvpAdmin *a, const NvpNvmeSqe *cmd, guint32 *dw0)
     guint16 sqid = cmd->cdw10 & 0xffff;
     guint16 cid = cmd->cdw10 >> 16;
 
-    *dw0 = 1;   /* not aborted */
+    *dw0 = 1; /* not aborted */
     if (sqid == 0)
-        return 0;   /* admin commands complete before the next one is fetched */
+        return 0; /* admin commands complete before the next one is fetched */
     if (sqid > a->cfg.n_qpairs || !a->sqs[sqid].live)
         return 0;
     return a->backend.abort(a->data, sqid, cid, dw0);
@@ -535,7 +556,7 @@ timestamp_feature(NvpAdmin *a, const NvpNvmeSqe *cmd, gboolean set)
     }
     if (a->timestamp_base_us) {
         ms = a->timestamp_ms + (guint64)(g_get_monotonic_time() - a->timestamp_base_us) / 1000;
-        ts[6] = 1 << 1;   /* Timestamp Origin: set by a Set Features command */
+        ts[6] = 1 << 1; /* Timestamp Origin: set by a Set Features command */
     } else {
         ms = (guint64)(g_get_monotonic_time() - a->created_us) / 1000;
     }
@@ -566,7 +587,7 @@ set_features(NvpAdmin *a, const NvpNvmeSqe *cmd, guint32 *dw0)
         a->arbitration = v;
         return 0;
     case NVME_FEAT_FID_POWER_MGMT:
-        if ((v & 0x1f) != 0)        /* only power state 0 exists */
+        if ((v & 0x1f) != 0) /* only power state 0 exists */
             return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
         a->power_mgmt = v;
         return 0;
@@ -618,7 +639,7 @@ get_features(NvpAdmin *a, const NvpNvmeSqe *cmd, guint32 *dw0)
 {
     guint8 fid = cmd->cdw10 & 0xff;
     guint8 sel = (cmd->cdw10 >> 8) & 0x7;
-    gboolean dflt = sel == 1 || sel == 2;   /* default; saved == default (nothing is saveable) */
+    gboolean dflt = sel == 1 || sel == 2; /* default; saved == default (nothing is saveable) */
 
     if (sel > 3)
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
@@ -671,7 +692,7 @@ get_features(NvpAdmin *a, const NvpNvmeSqe *cmd, guint32 *dw0)
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
     }
     if (sel == 3)
-        *dw0 = fid == NVME_FEAT_FID_NUM_QUEUES ? 0 : 0x4;   /* changeable, not saveable */
+        *dw0 = fid == NVME_FEAT_FID_NUM_QUEUES ? 0 : 0x4; /* changeable, not saveable */
     return 0;
 }
 
@@ -796,8 +817,9 @@ process(NvpAdmin *a)
 {
     while (a->enabled && a->sq.head != a->sq.tail && !cq_full(&a->cq) &&
            !(a->regs->csts & NVP_NVME_CSTS_CFS)) {
-        const NvpNvmeSqe *g = a->backend.map(a->data, a->sq.gpa + (guint64)a->sq.head * sizeof(NvpNvmeSqe),
-                                             sizeof(NvpNvmeSqe), FALSE);
+        const NvpNvmeSqe *g =
+            a->backend.map(a->data, a->sq.gpa + (guint64)a->sq.head * sizeof(NvpNvmeSqe),
+                           sizeof(NvpNvmeSqe), FALSE);
         NvpNvmeSqe cmd;
         guint16 status;
         guint32 dw0;
@@ -807,12 +829,12 @@ process(NvpAdmin *a)
             nvp_regs_set_fatal(a->regs);
             return;
         }
-        memcpy(&cmd, g, sizeof(cmd));      /* one read of guest memory per command */
+        memcpy(&cmd, g, sizeof(cmd)); /* one read of guest memory per command */
         sq_advance(&a->sq);
         if (nvp_admin_execute(a, &cmd, &status, &dw0))
             post_cqe(a, cmd.cid, status, dw0);
         if (!a->enabled)
-            return;   /* a handler may not reset the controller, but be safe */
+            return; /* a handler may not reset the controller, but be safe */
     }
     while (deliver_event(a))
         ;
@@ -833,7 +855,7 @@ nvp_admin_cq_head(NvpAdmin *a, guint32 head)
     if (!a->enabled || head >= a->cq.size)
         return;
     a->cq.head = head;
-    process(a);   /* resumes commands held back by a full CQ */
+    process(a); /* resumes commands held back by a full CQ */
 }
 
 void
@@ -869,8 +891,10 @@ features_default(NvpAdmin *a)
 void
 nvp_admin_enable(NvpAdmin *a)
 {
-    a->sq = (NvpAdminRing) { .gpa = a->regs->asq, .size = nvp_regs_admin_sq_entries(a->regs) };
-    a->cq = (NvpAdminRing) { .gpa = a->regs->acq, .size = nvp_regs_admin_cq_entries(a->regs), .phase = 1 };
+    a->sq = (NvpAdminRing){ .gpa = a->regs->asq, .size = nvp_regs_admin_sq_entries(a->regs) };
+    a->cq = (NvpAdminRing){ .gpa = a->regs->acq,
+                            .size = nvp_regs_admin_cq_entries(a->regs),
+                            .phase = 1 };
     a->enabled = TRUE;
     a->power_cycles++;
 }
@@ -897,11 +921,12 @@ nvp_admin_reset(NvpAdmin *a)
 }
 
 NvpAdmin *
-nvp_admin_new(const NvpAdminConfig *cfg, NvpRegs *regs, const NvpAdminBackend *backend, gpointer data)
+nvp_admin_new(const NvpAdminConfig *cfg, NvpRegs *regs, const NvpAdminBackend *backend,
+              gpointer data)
 {
     NvpAdmin *a = g_new0(NvpAdmin, 1);
 
-    a->cfg = *cfg;         /* the pointers in cfg are used by the builders only */
+    a->cfg = *cfg; /* the pointers in cfg are used by the builders only */
     a->regs = regs;
     a->backend = *backend;
     a->data = data;

@@ -23,17 +23,17 @@ typedef struct {
     guint16 cqid;
     guint64 cq_gpa;
     guint32 cq_entries;
-    guint16 vector;           /* guest MSI-X vector of the CQ */
+    guint16 vector; /* guest MSI-X vector of the CQ */
     gboolean irq_enabled;
 } NvpAdminQueuePair;
 
 /* Per-slice I/O figures for the SMART log. */
 typedef struct {
-    guint64 data_units_read;     /* in 1000 * 512 bytes, rounded up */
+    guint64 data_units_read; /* in 1000 * 512 bytes, rounded up */
     guint64 data_units_written;
     guint64 host_read_commands;
     guint64 host_write_commands;
-    guint16 temperature;         /* Kelvin; 0 = unknown */
+    guint16 temperature; /* Kelvin; 0 = unknown */
 } NvpAdminIoFigures;
 
 typedef struct {
@@ -51,18 +51,18 @@ typedef struct {
 } NvpAdminBackend;
 
 typedef struct {
-    const struct nvme_id_ctrl *hw_id;   /* physical controller's Identify (copied) */
-    const struct nvme_id_ns *hw_ns;     /* physical namespace's Identify (copied) */
-    guint64 lba_count;                  /* slice extent */
-    guint32 max_transfer;               /* advertised MDTS in bytes (power of two, >= 4096) */
-    guint16 n_qpairs;                   /* granted I/O queue pairs */
-    guint16 n_vectors;                  /* guest MSI-X vectors */
+    const struct nvme_id_ctrl *hw_id; /* physical controller's Identify (copied) */
+    const struct nvme_id_ns *hw_ns;   /* physical namespace's Identify (copied) */
+    guint64 lba_count;                /* slice extent */
+    guint32 max_transfer;             /* advertised MDTS in bytes (power of two, >= 4096) */
+    guint16 n_qpairs;                 /* granted I/O queue pairs */
+    guint16 n_vectors;                /* guest MSI-X vectors */
     guint16 cntlid;
-    guint16 mqes;                       /* 0-based */
-    const char *serial;                 /* <= 20 chars */
-    const char *model;                  /* <= 40 chars */
-    const char *subnqn;                 /* <= 255 chars */
-    guint8 uuid[16];                    /* per volume: namespace UUID, NGUID and EUI-64 derive from it */
+    guint16 mqes;       /* 0-based */
+    const char *serial; /* <= 20 chars */
+    const char *model;  /* <= 40 chars */
+    const char *subnqn; /* <= 255 chars */
+    guint8 uuid[16];    /* per volume: namespace UUID, NGUID and EUI-64 derive from it */
 } NvpAdminConfig;
 
 typedef struct {
@@ -70,7 +70,7 @@ typedef struct {
     guint32 size;
     guint32 head;
     guint32 tail;
-    guint8 phase;            /* CQ: phase tag of the next entry we write */
+    guint8 phase; /* CQ: phase tag of the next entry we write */
 } NvpAdminRing;
 
 typedef struct {
@@ -79,7 +79,7 @@ typedef struct {
     guint16 vector;
     gboolean irq_enabled;
     gboolean live;
-    guint16 n_sqs;           /* SQs bound to it (0 or 1) */
+    guint16 n_sqs; /* SQs bound to it (0 or 1) */
 } NvpAdminCq;
 
 typedef struct {
@@ -91,10 +91,10 @@ typedef struct {
 
 typedef struct {
     guint64 commands;
-    guint64 refused;          /* completed with an error status */
+    guint64 refused; /* completed with an error status */
     guint64 invalid_opcode;
     guint64 aer_events;
-    guint64 unreachable;      /* admin SQE or CQE outside guest RAM */
+    guint64 unreachable; /* admin SQE or CQE outside guest RAM */
 } NvpAdminStats;
 
 typedef struct _NvpAdmin NvpAdmin;

@@ -4,7 +4,7 @@
 
 #include "agent/vctrl/regs.h"
 
-#define CC_WRITABLE 0x00fffff1u   /* EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES */
+#define CC_WRITABLE 0x00fffff1u /* EN, CSS, MPS, AMS, SHN, IOSQES, IOCQES */
 #define CC_CSS(cc) (((cc) >> 4) & 0x7)
 #define CC_MPS(cc) (((cc) >> 7) & 0xf)
 #define CC_AMS(cc) (((cc) >> 11) & 0x7)
@@ -16,13 +16,13 @@ void
 nvp_regs_init(NvpRegs *regs, const NvpRegsConfig *cfg)
 {
     memset(regs, 0, sizeof(*regs));
-    regs->cap = (guint64)cfg->mqes                 /* MQES */
-                | (1ull << 16)                     /* CQR: contiguous queues required */
-                | ((guint64)cfg->timeout << 24)    /* TO */
-                | (0ull << 32)                     /* DSTRD = 0 */
-                | (1ull << 37)                     /* CSS: NVM command set */
-                | (0ull << 48) | (0ull << 52);     /* MPSMIN = MPSMAX = 4 KiB */
-    regs->vs = 0x00010400;                         /* 1.4.0 */
+    regs->cap = (guint64)cfg->mqes              /* MQES */
+                | (1ull << 16)                  /* CQR: contiguous queues required */
+                | ((guint64)cfg->timeout << 24) /* TO */
+                | (0ull << 32)                  /* DSTRD = 0 */
+                | (1ull << 37)                  /* CSS: NVM command set */
+                | (0ull << 48) | (0ull << 52);  /* MPSMIN = MPSMAX = 4 KiB */
+    regs->vs = 0x00010400;                      /* 1.4.0 */
     regs->n_io_queues = MIN(cfg->n_io_queues, NVP_REGS_MAX_QID);
 }
 
@@ -69,7 +69,7 @@ nvp_regs_read(NvpRegs *regs, guint64 offset, guint32 len, guint64 *value)
         len > NVP_REGS_BAR0_SIZE - offset)
         return FALSE;
     if (offset + len > sizeof(image)) {
-        *value = 0;   /* reserved, vendor-specific and doorbells read as 0 */
+        *value = 0; /* reserved, vendor-specific and doorbells read as 0 */
         return TRUE;
     }
     memcpy(image + NVP_NVME_REG_CAP, &regs->cap, 8);
@@ -140,7 +140,7 @@ enable_ok(const NvpRegs *regs, guint32 cc)
     if (CC_CSS(cc) != 0 || CC_MPS(cc) != 0 || CC_AMS(cc) != 0)
         return FALSE;
     if ((regs->aqa & 0xfff) == 0 || ((regs->aqa >> 16) & 0xfff) == 0)
-        return FALSE;   /* admin queues need at least 2 entries */
+        return FALSE; /* admin queues need at least 2 entries */
     if ((regs->asq & 0xfff) || (regs->acq & 0xfff) || regs->asq == 0 || regs->acq == 0)
         return FALSE;
     return TRUE;
@@ -240,7 +240,7 @@ nvp_regs_write(NvpRegs *regs, guint64 offset, guint32 len, guint64 value, NvpReg
         return TRUE;
     }
     if (offset & 3 || len < 4)
-        return TRUE;   /* sub-dword register writes are ignored */
+        return TRUE; /* sub-dword register writes are ignored */
     write_dword(regs, offset, (guint32)value, ev);
     if (len == 8 && ev->type == NVP_REGS_EVENT_NONE)
         write_dword(regs, offset + 4, (guint32)(value >> 32), ev);

@@ -15,12 +15,12 @@
 
 typedef enum {
     NVP_REGS_EVENT_NONE,
-    NVP_REGS_EVENT_ENABLE,      /* CC.EN 0->1 accepted: set up the admin queue, CSTS.RDY is 1 */
-    NVP_REGS_EVENT_DISABLE,     /* CC.EN 1->0: reset the slice (hw queues first, then the rest) */
-    NVP_REGS_EVENT_SHUTDOWN,    /* CC.SHN set: quiesce; CSTS.SHST already reports complete */
-    NVP_REGS_EVENT_SQ_TAIL,     /* valid SQ tail doorbell: qid, value */
-    NVP_REGS_EVENT_CQ_HEAD,     /* valid CQ head doorbell: qid, value */
-    NVP_REGS_EVENT_BAD_DOORBELL,/* counted; value says which async event info applies */
+    NVP_REGS_EVENT_ENABLE,       /* CC.EN 0->1 accepted: set up the admin queue, CSTS.RDY is 1 */
+    NVP_REGS_EVENT_DISABLE,      /* CC.EN 1->0: reset the slice (hw queues first, then the rest) */
+    NVP_REGS_EVENT_SHUTDOWN,     /* CC.SHN set: quiesce; CSTS.SHST already reports complete */
+    NVP_REGS_EVENT_SQ_TAIL,      /* valid SQ tail doorbell: qid, value */
+    NVP_REGS_EVENT_CQ_HEAD,      /* valid CQ head doorbell: qid, value */
+    NVP_REGS_EVENT_BAD_DOORBELL, /* counted; value says which async event info applies */
 } NvpRegsEventType;
 
 /* Async event information for Error status events (NVMe 1.4 figure 146). */
@@ -34,9 +34,9 @@ typedef struct {
 } NvpRegsEvent;
 
 typedef struct {
-    guint16 mqes;            /* max queue entries, 0-based (CAP.MQES) */
-    guint8 timeout;          /* CAP.TO in 500 ms units */
-    guint16 n_io_queues;     /* doorbells decoded for qid 1..n_io_queues */
+    guint16 mqes;        /* max queue entries, 0-based (CAP.MQES) */
+    guint8 timeout;      /* CAP.TO in 500 ms units */
+    guint16 n_io_queues; /* doorbells decoded for qid 1..n_io_queues */
 } NvpRegsConfig;
 
 typedef struct {
@@ -69,7 +69,8 @@ void nvp_regs_reset(NvpRegs *regs);
 /* BAR0 access of 1, 2, 4 or 8 bytes. Reads of unknown offsets return 0; FALSE only for accesses
  * beyond BAR0 or of an odd size. */
 gboolean nvp_regs_read(NvpRegs *regs, guint64 offset, guint32 len, guint64 *value);
-gboolean nvp_regs_write(NvpRegs *regs, guint64 offset, guint32 len, guint64 value, NvpRegsEvent *ev);
+gboolean nvp_regs_write(NvpRegs *regs, guint64 offset, guint32 len, guint64 value,
+                        NvpRegsEvent *ev);
 
 /* The admin layer records queue creation/deletion (entries = 0 deletes). */
 void nvp_regs_set_sq(NvpRegs *regs, guint16 qid, guint32 entries);

@@ -6,9 +6,9 @@
 
 #include "agent/vctrl/sqe.h"
 
-NVP_ENUM_IMPL(nvp_sqe_verdict, NvpSqeVerdict, NVP_SQE_LAST,
-              "ok", "bad-opcode", "bad-flags", "sgl", "bad-nsid", "bad-field", "lba-range",
-              "too-long", "prp-offset", "prp-out-of-ram", "dsm-range");
+NVP_ENUM_IMPL(nvp_sqe_verdict, NvpSqeVerdict, NVP_SQE_LAST, "ok", "bad-opcode", "bad-flags", "sgl",
+              "bad-nsid", "bad-field", "lba-range", "too-long", "prp-offset", "prp-out-of-ram",
+              "dsm-range");
 
 #define PAGE_MASK ((guint64)NVP_PAGE_SIZE - 1)
 
@@ -95,11 +95,11 @@ translate_prps(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, guin
         while (done < n) {
             guint32 in_page = (guint32)((NVP_PAGE_SIZE - (list & PAGE_MASK)) / sizeof(guint64));
             guint32 left = n - done;
-            guint32 take = left <= in_page ? left : in_page - 1;  /* last slot chains */
+            guint32 take = left <= in_page ? left : in_page - 1; /* last slot chains */
             const guint64 *src;
 
             if (take == 0)
-                return NVP_SQE_PRP_OFFSET;  /* a page holding only a chain pointer */
+                return NVP_SQE_PRP_OFFSET; /* a page holding only a chain pointer */
             src = ctx->map(ctx->map_data, list,
                            (guint64)(take + (left > in_page ? 1 : 0)) * sizeof(guint64), FALSE);
             if (!src)
@@ -147,7 +147,7 @@ translate_rw(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, gboole
     out->cdw10 = (guint32)slba;
     out->cdw11 = (guint32)(slba >> 32);
     out->cdw12 = in->cdw12;
-    out->cdw13 = in->cdw13;        /* dataset management hints */
+    out->cdw13 = in->cdw13; /* dataset management hints */
     return translate_prps(ctx, in, out, len, device_writes);
 }
 
@@ -204,7 +204,7 @@ translate_dsm(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
 
     if (in->cdw10 & ~0xffu)
         return NVP_SQE_BAD_FIELD;
-    if (in->cdw11 & ~0x7u)                 /* IDR, IDW, AD */
+    if (in->cdw11 & ~0x7u) /* IDR, IDW, AD */
         return NVP_SQE_BAD_FIELD;
     v = gather_small(ctx, in, (guint8 *)ranges, nr * (guint32)sizeof(NvpDsmRange));
     if (v != NVP_SQE_OK)
@@ -284,7 +284,7 @@ nvp_sqe_translate(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
     memset(out, 0, sizeof(*out));
     out->opcode = nvme_cmd_read;
     out->cid = in->cid;
-    out->nsid = 0;                     /* never a valid namespace: Invalid Namespace or Format */
+    out->nsid = 0; /* never a valid namespace: Invalid Namespace or Format */
     out->prp1 = ctx->scratch_iova;
     return v;
 }

@@ -27,15 +27,15 @@ G_STATIC_ASSERT(sizeof(NvpDsmRange) == 16);
 typedef enum {
     NVP_SQE_OK,
     NVP_SQE_BAD_OPCODE,
-    NVP_SQE_BAD_FLAGS,        /* fused operation or reserved bits */
-    NVP_SQE_SGL,              /* PSDT != 0 */
+    NVP_SQE_BAD_FLAGS, /* fused operation or reserved bits */
+    NVP_SQE_SGL,       /* PSDT != 0 */
     NVP_SQE_BAD_NSID,
-    NVP_SQE_BAD_FIELD,        /* protection info, directives, storage tags ... */
+    NVP_SQE_BAD_FIELD, /* protection info, directives, storage tags ... */
     NVP_SQE_LBA_RANGE,
-    NVP_SQE_TOO_LONG,         /* transfer above MDTS */
-    NVP_SQE_PRP_OFFSET,       /* misaligned PRP entry or list pointer */
-    NVP_SQE_PRP_OUT_OF_RAM,   /* a PRP (or list) outside the guest's mapped RAM */
-    NVP_SQE_DSM_RANGE,        /* a Dataset Management range outside the extent */
+    NVP_SQE_TOO_LONG,       /* transfer above MDTS */
+    NVP_SQE_PRP_OFFSET,     /* misaligned PRP entry or list pointer */
+    NVP_SQE_PRP_OUT_OF_RAM, /* a PRP (or list) outside the guest's mapped RAM */
+    NVP_SQE_DSM_RANGE,      /* a Dataset Management range outside the extent */
 
     NVP_SQE_LAST
 } NvpSqeVerdict;
@@ -47,19 +47,19 @@ typedef void *(*NvpGuestMapFunc)(gpointer data, guint64 gpa, guint64 len, gboole
 
 /* Everything the translator needs about one slice + one queue. Read-only on the hot path. */
 typedef struct {
-    guint32 hw_nsid;          /* physical namespace */
-    guint64 lba_start;        /* extent, in logical blocks of the physical namespace */
+    guint32 hw_nsid;   /* physical namespace */
+    guint64 lba_start; /* extent, in logical blocks of the physical namespace */
     guint64 lba_count;
-    guint32 lba_shift;        /* log2 of the logical block size */
-    guint32 max_transfer;     /* advertised MDTS in bytes, <= NVP_SQE_MAX_TRANSFER */
-    guint64 window_base;      /* IOVA of guest physical address 0 */
+    guint32 lba_shift;    /* log2 of the logical block size */
+    guint32 max_transfer; /* advertised MDTS in bytes, <= NVP_SQE_MAX_TRANSFER */
+    guint64 window_base;  /* IOVA of guest physical address 0 */
     NvpGuestMapFunc map;
     gpointer map_data;
     /* agent-owned list buffers of this queue: n_list_slots pages, at list_vaddr / list_iova */
     guint8 *list_vaddr;
     guint64 list_iova;
     guint32 n_list_slots;
-    guint64 scratch_iova;     /* an agent page the replacement of a rejected command points at */
+    guint64 scratch_iova; /* an agent page the replacement of a rejected command points at */
 } NvpSqeCtx;
 
 /* Validates @in (a private copy of the guest's SQE) and writes the command for the hardware SQ to

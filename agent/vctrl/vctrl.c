@@ -13,13 +13,13 @@
 #include "agent/vfu/server.h"
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp-vctrl-error-quark, nvp_vctrl_error)
+G_DEFINE_QUARK(nvp - vctrl - error - quark, nvp_vctrl_error)
 
 NVP_ENUM_IMPL(nvp_vctrl_mode, NvpVctrlMode, NVP_VCTRL_MODE_LAST, "strict", "trusted");
 
 #define DEFAULT_WINDOW_SIZE (G_GUINT64_CONSTANT(64) << 30)
 #define DEFAULT_MAX_ENTRIES 1024u
-#define MAX_TRANSFER (1u << 20)          /* advertised MDTS cap: a PRP list fits one page */
+#define MAX_TRANSFER (1u << 20) /* advertised MDTS cap: a PRP list fits one page */
 #define MAX_REGIONS 64u
 
 /* A guest RAM region and its IOMMU mapping at window base + GPA. Mapping pins every page, which
@@ -41,7 +41,7 @@ typedef struct {
     guint64 size;
     guint8 *vaddr;
     gboolean writable;
-    gint state;               /* RegionState, atomic: written by the worker */
+    gint state; /* RegionState, atomic: written by the worker */
 } VctrlRegion;
 
 typedef struct {
@@ -54,13 +54,13 @@ typedef struct {
     gboolean live;
     guint16 sqid;
     guint16 cqid;
-    guint16 hw_qid;           /* 0: lost in a hardware reset */
+    guint16 hw_qid; /* 0: lost in a hardware reset */
     guint32 size;
-    guint32 tail;             /* guest tail already processed */
+    guint32 tail; /* guest tail already processed */
     guint16 guest_vector;
-    int hw_vector;            /* -1: interrupts disabled */
-    const NvpNvmeSqe *guest_sq;   /* agent mapping of the guest SQ (strict) */
-    NvpNvmeSqe *hw_ring;          /* hardware SQ in agent DMA memory (strict) */
+    int hw_vector;              /* -1: interrupts disabled */
+    const NvpNvmeSqe *guest_sq; /* agent mapping of the guest SQ (strict) */
+    NvpNvmeSqe *hw_ring;        /* hardware SQ in agent DMA memory (strict) */
     NvpHwDmaBuf *hw_sq_buf;
     NvpHwDmaBuf *list_buf;
     NvpSqeCtx ctx;
@@ -80,7 +80,7 @@ typedef struct {
 struct _NvpVctrl {
     char *name;
     NvpHwCtrl *hw;
-    NvpVctrlConfig cfg;       /* strings below are owned copies */
+    NvpVctrlConfig cfg; /* strings below are owned copies */
     char *socket_path;
     char *serial;
     guint32 lba_shift;
@@ -94,11 +94,11 @@ struct _NvpVctrl {
 
     guint64 window_base;
     gboolean window_allocated;
-    VctrlRegion *regions[MAX_REGIONS];   /* the client's current regions */
+    VctrlRegion *regions[MAX_REGIONS]; /* the client's current regions */
     guint n_regions;
     guint last_region;
-    GThreadPool *mapper;      /* one thread: maps and unmaps in submission order */
-    gint n_mapped;            /* atomic */
+    GThreadPool *mapper; /* one thread: maps and unmaps in submission order */
+    gint n_mapped;       /* atomic */
     NvpHwDmaBuf *scratch;
 
     VctrlQueue queues[NVP_REGS_MAX_QID + 1];
@@ -117,7 +117,7 @@ struct _NvpVctrl {
 };
 
 /* Slices per hardware controller, for the trusted-mode exclusivity rule (main thread only). */
-static GHashTable *registry;   /* NvpHwCtrl* -> GPtrArray of NvpVctrl* */
+static GHashTable *registry; /* NvpHwCtrl* -> GPtrArray of NvpVctrl* */
 
 static void
 region_unref(VctrlRegion *r)
@@ -138,12 +138,15 @@ mapper_run(gpointer data, gpointer user_data)
 
     if (!job->unmap) {
         if (g_atomic_int_get(&r->state) == REGION_PENDING) {
-            if (nvp_hw_ctrl_dma_map(v->hw, r->vaddr, v->window_base + r->gpa, r->size, r->writable, &error)) {
+            if (nvp_hw_ctrl_dma_map(v->hw, r->vaddr, v->window_base + r->gpa, r->size, r->writable,
+                                    &error)) {
                 /* mapped even if removed meanwhile: the unmap job queued behind us undoes it */
                 g_atomic_int_inc(&v->n_mapped);
                 g_atomic_int_set(&r->state, REGION_MAPPED);
-            } else if (g_atomic_int_compare_and_exchange(&r->state, REGION_PENDING, REGION_FAILED)) {
-                g_warning(_("Slice %1$s: mapping guest memory at 0x%2$" G_GINT64_MODIFIER "x for the SSD "
+            } else if (g_atomic_int_compare_and_exchange(&r->state, REGION_PENDING,
+                                                         REGION_FAILED)) {
+                g_warning(_("Slice %1$s: mapping guest memory at 0x%2$" G_GINT64_MODIFIER
+                            "x for the SSD "
                             "failed: %3$s"),
                           v->name, r->gpa, error->message);
             }
@@ -151,7 +154,8 @@ mapper_run(gpointer data, gpointer user_data)
     } else {
         if (g_atomic_int_get(&r->state) == REGION_MAPPED &&
             !nvp_hw_ctrl_dma_unmap(v->hw, v->window_base + r->gpa, r->size, &error))
-            g_warning(_("Slice %1$s: unmapping guest memory at 0x%2$" G_GINT64_MODIFIER "x failed: %3$s"),
+            g_warning(_("Slice %1$s: unmapping guest memory at 0x%2$" G_GINT64_MODIFIER
+                        "x failed: %3$s"),
                       v->name, r->gpa, error->message);
         if (g_atomic_int_get(&r->state) == REGION_MAPPED)
             g_atomic_int_add(&v->n_mapped, -1);
@@ -183,8 +187,9 @@ window_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
 
     if (G_LIKELY(v->last_region < v->n_regions)) {
         r = v->regions[v->last_region];
-        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) && len > 0 &&
-                     (!device_writes || r->writable) && g_atomic_int_get(&r->state) == REGION_MAPPED))
+        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) &&
+                     len > 0 && (!device_writes || r->writable) &&
+                     g_atomic_int_get(&r->state) == REGION_MAPPED))
             return r->vaddr + (gpa - r->gpa);
     }
     for (guint i = 0; i < v->n_regions; i++) {
@@ -211,8 +216,8 @@ queue_destroy(NvpVctrl *v, VctrlQueue *q)
     /* hardware first: once the SQ and CQ are deleted the SSD can't reach guest memory or our
      * list buffers through this pair any more */
     if (q->hw_qid && !nvp_hw_ctrl_qpair_delete(v->hw, q->hw_qid, &error))
-        g_warning(_("Slice %1$s: deleting hardware queue pair %2$u failed: %3$s"), v->name, q->hw_qid,
-                  error->message);
+        g_warning(_("Slice %1$s: deleting hardware queue pair %2$u failed: %3$s"), v->name,
+                  q->hw_qid, error->message);
     if (q->hw_vector >= 0)
         nvp_hw_ctrl_vector_free(v->hw, (guint)q->hw_vector);
     nvp_hw_dma_buf_free(q->list_buf);
@@ -234,8 +239,8 @@ wire_vector(NvpVctrl *v, VctrlQueue *q)
         return;
     fd = nvp_vfu_irq_eventfd(v->server, VFIO_PCI_MSIX_IRQ_INDEX, q->guest_vector);
     if (!nvp_hw_ctrl_vector_set_eventfd(v->hw, (guint)q->hw_vector, fd, &error))
-        g_warning(_("Slice %1$s: wiring hardware vector %2$d to guest vector %3$u failed: %4$s"), v->name,
-                  q->hw_vector, q->guest_vector, error->message);
+        g_warning(_("Slice %1$s: wiring hardware vector %2$d to guest vector %3$u failed: %4$s"),
+                  v->name, q->hw_vector, q->guest_vector, error->message);
 }
 
 static guint16
@@ -265,18 +270,21 @@ backend_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
     }
 
     if (v->cfg.mode == NVP_VCTRL_MODE_STRICT) {
-        q->guest_sq = window_map(v, qp->sq_gpa, (guint64)qp->sq_entries * sizeof(NvpNvmeSqe), FALSE);
+        q->guest_sq =
+            window_map(v, qp->sq_gpa, (guint64)qp->sq_entries * sizeof(NvpNvmeSqe), FALSE);
         if (!q->guest_sq)
             goto fail;
-        q->hw_sq_buf = nvp_hw_dma_buf_new(v->hw, (gsize)qp->sq_entries * sizeof(NvpNvmeSqe), &error);
+        q->hw_sq_buf =
+            nvp_hw_dma_buf_new(v->hw, (gsize)qp->sq_entries * sizeof(NvpNvmeSqe), &error);
         if (!q->hw_sq_buf)
             goto fail;
-        q->list_buf = nvp_hw_dma_buf_new(v->hw, (gsize)qp->sq_entries * NVP_SQE_LIST_STRIDE, &error);
+        q->list_buf =
+            nvp_hw_dma_buf_new(v->hw, (gsize)qp->sq_entries * NVP_SQE_LIST_STRIDE, &error);
         if (!q->list_buf)
             goto fail;
         q->hw_ring = q->hw_sq_buf->vaddr;
         sq_iova = q->hw_sq_buf->iova;
-        q->ctx = (NvpSqeCtx) {
+        q->ctx = (NvpSqeCtx){
             .hw_nsid = v->cfg.nsid,
             .lba_start = v->cfg.lba_start,
             .lba_count = v->cfg.lba_count,
@@ -294,22 +302,22 @@ backend_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
         sq_iova = v->window_base + qp->sq_gpa;
     }
 
-    if (!nvp_hw_ctrl_qpair_create(v->hw, cq_iova, qp->cq_entries, q->hw_vector, sq_iova, qp->sq_entries,
-                                  &q->hw_qid, &error))
+    if (!nvp_hw_ctrl_qpair_create(v->hw, cq_iova, qp->cq_entries, q->hw_vector, sq_iova,
+                                  qp->sq_entries, &q->hw_qid, &error))
         goto fail;
     q->sq_db = nvp_hw_ctrl_sq_doorbell(v->hw, q->hw_qid);
     q->cq_db = nvp_hw_ctrl_cq_doorbell(v->hw, q->hw_qid);
     q->live = TRUE;
     wire_vector(v, q);
-    g_debug("slice %s: guest SQ %u / CQ %u -> hardware queue pair %u, vector %u -> %d",
-            v->name, qp->sqid, qp->cqid, q->hw_qid, qp->vector, q->hw_vector);
+    g_debug("slice %s: guest SQ %u / CQ %u -> hardware queue pair %u, vector %u -> %d", v->name,
+            qp->sqid, qp->cqid, q->hw_qid, qp->vector, q->hw_vector);
     return 0;
 
 fail:
     v->n_qpair_failures++;
     if (error)
-        g_warning(_("Slice %1$s: binding I/O queue %2$u to hardware failed: %3$s"), v->name, qp->sqid,
-                  error->message);
+        g_warning(_("Slice %1$s: binding I/O queue %2$u to hardware failed: %3$s"), v->name,
+                  qp->sqid, error->message);
     if (q->hw_vector >= 0)
         nvp_hw_ctrl_vector_free(v->hw, (guint)q->hw_vector);
     nvp_hw_dma_buf_free(q->list_buf);
@@ -398,7 +406,7 @@ io_sq_tail(NvpVctrl *v, VctrlQueue *q, guint32 tail)
         NvpNvmeSqe cmd;
         NvpSqeVerdict verdict;
 
-        memcpy(&cmd, &q->guest_sq[i], sizeof(cmd));   /* one read of guest memory */
+        memcpy(&cmd, &q->guest_sq[i], sizeof(cmd)); /* one read of guest memory */
         verdict = nvp_sqe_translate(&q->ctx, &cmd, &q->hw_ring[i]);
         q->n_verdict[verdict]++;
         q->n_submitted++;
@@ -415,7 +423,7 @@ io_sq_tail(NvpVctrl *v, VctrlQueue *q, guint32 tail)
             i = 0;
     }
     q->tail = tail;
-    __atomic_thread_fence(__ATOMIC_RELEASE);   /* SQEs visible before the doorbell */
+    __atomic_thread_fence(__ATOMIC_RELEASE); /* SQEs visible before the doorbell */
     *q->sq_db = GUINT32_TO_LE(tail);
 }
 
@@ -497,7 +505,8 @@ bar0_access(gpointer data, guint64 offset, void *buf, guint32 len, gboolean is_w
 /* ---- vfio-user device callbacks ---------------------------------------------------------- */
 
 static int
-dev_region_access(gpointer dev, guint region, guint64 offset, void *buf, guint32 len, gboolean is_write)
+dev_region_access(gpointer dev, guint region, guint64 offset, void *buf, guint32 len,
+                  gboolean is_write)
 {
     NvpVctrl *v = dev;
 
@@ -520,10 +529,12 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
     VctrlRegion *reg;
 
     if (!r->vaddr)
-        return;   /* fd-less (e.g. ROM): never reachable by the SSD */
-    if (r->gpa >= v->cfg.window_size || r->size > v->cfg.window_size - r->gpa || v->n_regions >= MAX_REGIONS) {
+        return; /* fd-less (e.g. ROM): never reachable by the SSD */
+    if (r->gpa >= v->cfg.window_size || r->size > v->cfg.window_size - r->gpa ||
+        v->n_regions >= MAX_REGIONS) {
         v->n_dma_map_failures++;
-        g_warning(_("Slice %1$s: guest memory at 0x%2$" G_GINT64_MODIFIER "x (+0x%3$" G_GINT64_MODIFIER
+        g_warning(_("Slice %1$s: guest memory at 0x%2$" G_GINT64_MODIFIER
+                    "x (+0x%3$" G_GINT64_MODIFIER
                     "x) is outside the slice's IOVA window; the controller cannot use it."),
                   v->name, r->gpa, r->size);
         return;
@@ -642,7 +653,8 @@ registry_check(NvpHwCtrl *hw, NvpVctrlMode mode, GError **error)
         return TRUE;
     if (mode == NVP_VCTRL_MODE_TRUSTED) {
         g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_BUSY,
-                    _("A trusted slice needs controller %1$s to itself, but %2$u other slice(s) are active on it."),
+                    _("A trusted slice needs controller %1$s to itself, but %2$u other slice(s) "
+                      "are active on it."),
                     nvp_hw_ctrl_get_pci_addr(hw), slices->len);
         return FALSE;
     }
@@ -650,7 +662,8 @@ registry_check(NvpHwCtrl *hw, NvpVctrlMode mode, GError **error)
         NvpVctrl *o = g_ptr_array_index(slices, i);
         if (o->cfg.mode == NVP_VCTRL_MODE_TRUSTED) {
             g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_BUSY,
-                        _("Controller %1$s serves trusted slice %2$s, which must be alone on it; stop that "
+                        _("Controller %1$s serves trusted slice %2$s, which must be alone on it; "
+                          "stop that "
                           "slice first."),
                         nvp_hw_ctrl_get_pci_addr(hw), o->name);
             return FALSE;
@@ -665,7 +678,8 @@ registry_add(NvpVctrl *v)
     GPtrArray *slices;
 
     if (!registry)
-        registry = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL, (GDestroyNotify)g_ptr_array_unref);
+        registry = g_hash_table_new_full(g_direct_hash, g_direct_equal, NULL,
+                                         (GDestroyNotify)g_ptr_array_unref);
     slices = g_hash_table_lookup(registry, v->hw);
     if (!slices) {
         slices = g_ptr_array_new();
@@ -688,20 +702,23 @@ registry_remove(NvpVctrl *v)
 }
 
 static gboolean
-check_config(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, const struct nvme_id_ns **ns_out, GError **error)
+check_config(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, const struct nvme_id_ns **ns_out,
+             GError **error)
 {
     const struct nvme_id_ns *ns = nvp_hw_ctrl_get_ns(hw, cfg->nsid);
     guint fmt;
 
     if (!ns) {
         g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
-                    _("Controller %1$s has no active namespace %2$u."), nvp_hw_ctrl_get_pci_addr(hw), cfg->nsid);
+                    _("Controller %1$s has no active namespace %2$u."),
+                    nvp_hw_ctrl_get_pci_addr(hw), cfg->nsid);
         return FALSE;
     }
     fmt = (ns->flbas & 0xf) | (((guint)ns->flbas >> 5 & 0x3) << 4);
     if (GUINT16_FROM_LE(ns->lbaf[fmt].ms) != 0) {
         g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
-                    _("Namespace %1$u of %2$s is formatted with metadata, which slices do not support; format it "
+                    _("Namespace %1$u of %2$s is formatted with metadata, which slices do not "
+                      "support; format it "
                       "without metadata."),
                     cfg->nsid, nvp_hw_ctrl_get_pci_addr(hw));
         return FALSE;
@@ -709,7 +726,8 @@ check_config(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, const struct nvme_id_ns *
     if (cfg->lba_count == 0 || cfg->lba_start > GUINT64_FROM_LE(ns->nsze) ||
         cfg->lba_count > GUINT64_FROM_LE(ns->nsze) - cfg->lba_start) {
         g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
-                    _("The extent %1$" G_GUINT64_FORMAT "+%2$" G_GUINT64_FORMAT " does not fit namespace %3$u of "
+                    _("The extent %1$" G_GUINT64_FORMAT "+%2$" G_GUINT64_FORMAT
+                      " does not fit namespace %3$u of "
                       "%4$s (%5$" G_GUINT64_FORMAT " blocks)."),
                     cfg->lba_start, cfg->lba_count, cfg->nsid, nvp_hw_ctrl_get_pci_addr(hw),
                     (guint64)GUINT64_FROM_LE(ns->nsze));
@@ -718,13 +736,15 @@ check_config(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, const struct nvme_id_ns *
     if (cfg->n_qpairs == 0 || cfg->n_qpairs > NVP_REGS_MAX_QID ||
         cfg->n_qpairs > nvp_hw_ctrl_get_n_free_qpairs(hw)) {
         g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
-                    _("A slice needs 1 to %1$u I/O queue pairs; %2$u were asked and %3$s has %4$u free."),
+                    _("A slice needs 1 to %1$u I/O queue pairs; %2$u were asked and %3$s has %4$u "
+                      "free."),
                     MIN((guint)NVP_REGS_MAX_QID, nvp_hw_ctrl_get_n_free_qpairs(hw)), cfg->n_qpairs,
                     nvp_hw_ctrl_get_pci_addr(hw), nvp_hw_ctrl_get_n_free_qpairs(hw));
         return FALSE;
     }
     if (!cfg->socket_path) {
-        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID, _("A slice needs a socket path."));
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
+                    _("A slice needs a socket path."));
         return FALSE;
     }
     *ns_out = ns;
@@ -736,8 +756,8 @@ derive_identity(NvpVctrl *v, const NvpVctrlConfig *cfg, guint8 uuid[16])
 {
     static const guint8 zero[16] = { 0 };
     const struct nvme_id_ctrl *id = nvp_hw_ctrl_get_id(v->hw);
-    g_autofree char *key = g_strdup_printf("%.20s/%u/%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT, id->sn, cfg->nsid,
-                                           cfg->lba_start, cfg->lba_count);
+    g_autofree char *key = g_strdup_printf("%.20s/%u/%" G_GUINT64_FORMAT "/%" G_GUINT64_FORMAT,
+                                           id->sn, cfg->nsid, cfg->lba_start, cfg->lba_count);
     g_autoptr(GChecksum) sum = g_checksum_new(G_CHECKSUM_SHA256);
     guint8 digest[32];
     gsize len = sizeof(digest);
@@ -748,12 +768,12 @@ derive_identity(NvpVctrl *v, const NvpVctrlConfig *cfg, guint8 uuid[16])
         memcpy(uuid, cfg->uuid, 16);
     } else {
         memcpy(uuid, digest, 16);
-        uuid[6] = (uuid[6] & 0x0f) | 0x50;   /* name-based UUID layout (version 5 style) */
+        uuid[6] = (uuid[6] & 0x0f) | 0x50; /* name-based UUID layout (version 5 style) */
         uuid[8] = (uuid[8] & 0x3f) | 0x80;
     }
     v->serial = cfg->serial ? g_strndup(cfg->serial, 20)
-                            : g_strdup_printf("NVP%02X%02X%02X%02X%02X%02X", digest[16], digest[17], digest[18],
-                                              digest[19], digest[20], digest[21]);
+                            : g_strdup_printf("NVP%02X%02X%02X%02X%02X%02X", digest[16], digest[17],
+                                              digest[18], digest[19], digest[20], digest[21]);
 }
 
 NvpVctrl *
@@ -813,7 +833,7 @@ nvp_vctrl_new(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, GError **error)
         return NULL;
 
     rcfg.mqes = (guint16)(v->max_entries - 1);
-    rcfg.timeout = 30;       /* 15 s: hardware queue deletion under TCG can be slow */
+    rcfg.timeout = 30; /* 15 s: hardware queue deletion under TCG can be slow */
     rcfg.n_io_queues = cfg->n_qpairs;
     nvp_regs_init(&v->regs, &rcfg);
 
@@ -867,7 +887,7 @@ nvp_vctrl_free(NvpVctrl *v)
     while (v->n_regions > 0)
         region_unmap(v, v->n_regions - 1);
     if (v->mapper)
-        g_thread_pool_free(v->mapper, FALSE, TRUE);   /* every queued unmap done */
+        g_thread_pool_free(v->mapper, FALSE, TRUE); /* every queued unmap done */
     g_clear_pointer(&v->admin, nvp_admin_free);
     g_clear_pointer(&v->pci, nvp_vctrl_pci_free);
     nvp_hw_dma_buf_free(v->scratch);
@@ -902,7 +922,7 @@ nvp_vctrl_hw_lost_queues(NvpVctrl *v, const guint16 *lost_qids, guint n_lost)
 
         for (guint j = 0; q->live && j < n_lost; j++) {
             if (q->hw_qid == lost_qids[j]) {
-                q->hw_qid = 0;     /* gone with the reset: never delete or ring it again */
+                q->hw_qid = 0; /* gone with the reset: never delete or ring it again */
                 hit = TRUE;
             }
         }
@@ -922,24 +942,33 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
     guint64 rejected = 0;
 
     g_string_append_printf(out, "slice %s\n", v->name);
-    g_string_append_printf(out, "  controller %s nsid %u extent %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
-                                " lba-size %u mode %s qpairs %u socket %s serial %s\n",
-                           nvp_hw_ctrl_get_pci_addr(v->hw), v->cfg.nsid, v->cfg.lba_start, v->cfg.lba_count,
-                           1u << v->lba_shift, nvp_vctrl_mode_to_string(v->cfg.mode), v->cfg.n_qpairs,
-                           v->socket_path, v->serial);
-    g_string_append_printf(out, "  window-iova 0x%" G_GINT64_MODIFIER "x dma-regions %u iommu-mapped %d dma-maps %"
-                                G_GUINT64_FORMAT " dma-unmaps %" G_GUINT64_FORMAT " dma-map-refused %" G_GUINT64_FORMAT
-                                "\n",
-                           v->window_base, v->n_regions, g_atomic_int_get(&v->n_mapped), v->n_dma_maps,
-                           v->n_dma_unmaps, v->n_dma_map_failures);
-    g_string_append_printf(out, "  enables %" G_GUINT64_FORMAT " resets %" G_GUINT64_FORMAT " shutdowns %"
-                                G_GUINT64_FORMAT " device-resets %" G_GUINT64_FORMAT " disconnects %" G_GUINT64_FORMAT
-                                " hw-lost %" G_GUINT64_FORMAT " unmap-teardowns %" G_GUINT64_FORMAT
-                                " qpair-failures %" G_GUINT64_FORMAT "\n",
-                           v->regs.n_enables, v->regs.n_resets, v->regs.n_shutdowns, v->n_device_resets,
-                           v->n_disconnects, v->n_hw_lost, v->n_queue_teardowns_for_unmap, v->n_qpair_failures);
-    g_string_append_printf(out, "  admin-commands %" G_GUINT64_FORMAT " admin-refused %" G_GUINT64_FORMAT
-                                " admin-invalid-opcode %" G_GUINT64_FORMAT " aer-events %" G_GUINT64_FORMAT "\n",
+    g_string_append_printf(out,
+                           "  controller %s nsid %u extent %" G_GUINT64_FORMAT "+%" G_GUINT64_FORMAT
+                           " lba-size %u mode %s qpairs %u socket %s serial %s\n",
+                           nvp_hw_ctrl_get_pci_addr(v->hw), v->cfg.nsid, v->cfg.lba_start,
+                           v->cfg.lba_count, 1u << v->lba_shift,
+                           nvp_vctrl_mode_to_string(v->cfg.mode), v->cfg.n_qpairs, v->socket_path,
+                           v->serial);
+    g_string_append_printf(out,
+                           "  window-iova 0x%" G_GINT64_MODIFIER
+                           "x dma-regions %u iommu-mapped %d dma-maps %" G_GUINT64_FORMAT
+                           " dma-unmaps %" G_GUINT64_FORMAT " dma-map-refused %" G_GUINT64_FORMAT
+                           "\n",
+                           v->window_base, v->n_regions, g_atomic_int_get(&v->n_mapped),
+                           v->n_dma_maps, v->n_dma_unmaps, v->n_dma_map_failures);
+    g_string_append_printf(out,
+                           "  enables %" G_GUINT64_FORMAT " resets %" G_GUINT64_FORMAT
+                           " shutdowns %" G_GUINT64_FORMAT " device-resets %" G_GUINT64_FORMAT
+                           " disconnects %" G_GUINT64_FORMAT " hw-lost %" G_GUINT64_FORMAT
+                           " unmap-teardowns %" G_GUINT64_FORMAT
+                           " qpair-failures %" G_GUINT64_FORMAT "\n",
+                           v->regs.n_enables, v->regs.n_resets, v->regs.n_shutdowns,
+                           v->n_device_resets, v->n_disconnects, v->n_hw_lost,
+                           v->n_queue_teardowns_for_unmap, v->n_qpair_failures);
+    g_string_append_printf(out,
+                           "  admin-commands %" G_GUINT64_FORMAT " admin-refused %" G_GUINT64_FORMAT
+                           " admin-invalid-opcode %" G_GUINT64_FORMAT
+                           " aer-events %" G_GUINT64_FORMAT "\n",
                            as->commands, as->refused, as->invalid_opcode, as->aer_events);
     for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
         VctrlQueue *q = &v->queues[i];
@@ -949,11 +978,12 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
             continue;
         for (guint k = 1; k < NVP_SQE_LAST; k++)
             rej += q->n_verdict[k];
-        g_string_append_printf(out, "  queue %u cq %u hw-qid %u entries %u guest-vector %u hw-vector %d "
-                                    "sq-doorbells %" G_GUINT64_FORMAT " cq-doorbells %" G_GUINT64_FORMAT
-                                    " submitted %" G_GUINT64_FORMAT " rejected %" G_GUINT64_FORMAT "\n",
-                               q->sqid, q->cqid, q->hw_qid, q->size, q->guest_vector, q->hw_vector, q->n_doorbells,
-                               q->n_cq_doorbells, q->n_submitted, rej);
+        g_string_append_printf(out,
+                               "  queue %u cq %u hw-qid %u entries %u guest-vector %u hw-vector %d "
+                               "sq-doorbells %" G_GUINT64_FORMAT " cq-doorbells %" G_GUINT64_FORMAT
+                               " submitted %" G_GUINT64_FORMAT " rejected %" G_GUINT64_FORMAT "\n",
+                               q->sqid, q->cqid, q->hw_qid, q->size, q->guest_vector, q->hw_vector,
+                               q->n_doorbells, q->n_cq_doorbells, q->n_submitted, rej);
         submitted += q->n_submitted;
         doorbells += q->n_doorbells;
         cq_doorbells += q->n_cq_doorbells;
@@ -962,13 +992,17 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
     }
     for (guint k = 1; k < NVP_SQE_LAST; k++)
         rejected += verdict[k];
-    g_string_append_printf(out, "  io-sq-doorbells %" G_GUINT64_FORMAT " io-cq-doorbells %" G_GUINT64_FORMAT
-                                " io-submitted %" G_GUINT64_FORMAT " io-rejected %" G_GUINT64_FORMAT
-                                " doorbells %" G_GUINT64_FORMAT " bad-doorbells %" G_GUINT64_FORMAT "\n",
-                           doorbells, cq_doorbells, submitted, rejected, v->regs.n_doorbells, v->regs.n_bad_doorbells);
+    g_string_append_printf(out,
+                           "  io-sq-doorbells %" G_GUINT64_FORMAT
+                           " io-cq-doorbells %" G_GUINT64_FORMAT " io-submitted %" G_GUINT64_FORMAT
+                           " io-rejected %" G_GUINT64_FORMAT " doorbells %" G_GUINT64_FORMAT
+                           " bad-doorbells %" G_GUINT64_FORMAT "\n",
+                           doorbells, cq_doorbells, submitted, rejected, v->regs.n_doorbells,
+                           v->regs.n_bad_doorbells);
     g_string_append(out, "  rejected-by-reason");
     for (guint k = 1; k < NVP_SQE_LAST; k++)
-        g_string_append_printf(out, " %s %" G_GUINT64_FORMAT, nvp_sqe_verdict_to_string(k), verdict[k]);
+        g_string_append_printf(out, " %s %" G_GUINT64_FORMAT, nvp_sqe_verdict_to_string(k),
+                               verdict[k]);
     g_string_append(out, "\n");
     /* The SSD writes I/O completions into the guest CQ and its MSI-X vector signals QEMU's
      * eventfd directly: the agent has no code path that touches an I/O completion. */

@@ -15,35 +15,35 @@ GQuark nvp_vctrl_error_quark(void);
 
 typedef enum {
     NVP_VCTRL_ERROR_FAILED,
-    NVP_VCTRL_ERROR_INVALID,   /* configuration does not fit the controller/namespace */
-    NVP_VCTRL_ERROR_BUSY,      /* trusted mode refused: other slices active (or the reverse) */
+    NVP_VCTRL_ERROR_INVALID, /* configuration does not fit the controller/namespace */
+    NVP_VCTRL_ERROR_BUSY,    /* trusted mode refused: other slices active (or the reverse) */
 } NvpVctrlError;
 
 typedef enum {
-    NVP_VCTRL_MODE_STRICT,     /* every SQE validated and translated by the agent */
-    NVP_VCTRL_MODE_TRUSTED,    /* hardware SQ = guest SQ; no isolation from the guest */
+    NVP_VCTRL_MODE_STRICT,  /* every SQE validated and translated by the agent */
+    NVP_VCTRL_MODE_TRUSTED, /* hardware SQ = guest SQ; no isolation from the guest */
 
     NVP_VCTRL_MODE_LAST
 } NvpVctrlMode;
 NVP_ENUM_DECL(nvp_vctrl_mode, NvpVctrlMode);
 
 typedef struct {
-    const char *name;          /* slice name for logs and stats; NULL: the socket path */
-    guint32 nsid;              /* physical namespace */
-    guint64 lba_start;         /* extent in logical blocks of that namespace */
+    const char *name;  /* slice name for logs and stats; NULL: the socket path */
+    guint32 nsid;      /* physical namespace */
+    guint64 lba_start; /* extent in logical blocks of that namespace */
     guint64 lba_count;
     guint16 n_qpairs;          /* I/O queue pairs granted, 1..64 */
     guint32 max_queue_entries; /* 0: min(hardware, 1024) */
     NvpVctrlMode mode;
     const char *socket_path;
-    gboolean set_owner;        /* chown the socket */
+    gboolean set_owner; /* chown the socket */
     uid_t uid;
     gid_t gid;
-    const char *serial;        /* NULL: derived from the physical serial, nsid and extent */
-    const char *model;         /* NULL: "virt-nvmepool slice" */
-    guint8 uuid[16];           /* the volume's UUID; all zero: derived like the serial */
-    guint16 cntlid;            /* 0: 1 */
-    guint64 window_size;       /* IOVA window for guest RAM (strict); 0: 64 GiB */
+    const char *serial;  /* NULL: derived from the physical serial, nsid and extent */
+    const char *model;   /* NULL: "virt-nvmepool slice" */
+    guint8 uuid[16];     /* the volume's UUID; all zero: derived like the serial */
+    guint16 cntlid;      /* 0: 1 */
+    guint64 window_size; /* IOVA window for guest RAM (strict); 0: 64 GiB */
 } NvpVctrlConfig;
 
 typedef struct _NvpVctrl NvpVctrl;

@@ -9,8 +9,8 @@
 #define RAM_SIZE (1u << 20)
 #define ASQ 0x10000
 #define ACQ 0x20000
-#define DATA 0x40000            /* a 4 KiB data buffer */
-#define DATA2 0x50000           /* second page */
+#define DATA 0x40000  /* a 4 KiB data buffer */
+#define DATA2 0x50000 /* second page */
 #define LBA_COUNT 262144
 
 typedef struct {
@@ -19,11 +19,11 @@ typedef struct {
     NvpAdmin *admin;
     struct nvme_id_ctrl hw_id;
     struct nvme_id_ns hw_ns;
-    GString *log;              /* backend calls, in order */
+    GString *log; /* backend calls, in order */
     guint n_irqs;
     guint16 create_status;
     NvpAdminQueuePair last_qp;
-    guint16 sq_tail;           /* guest side of the admin rings */
+    guint16 sq_tail; /* guest side of the admin rings */
     guint16 cq_head;
     guint8 cq_phase;
 } Fixture;
@@ -168,7 +168,7 @@ submit(Fixture *f, NvpNvmeSqe cmd, guint32 *dw0)
     f->sq_tail = (f->sq_tail + 1) % 8;
     nvp_admin_sq_tail(f->admin, f->sq_tail);
     if (cmd.opcode == nvme_admin_async_event && (cqe->status & 1) != f->cq_phase)
-        return 0xffff;   /* still outstanding */
+        return 0xffff; /* still outstanding */
     g_assert_cmpuint(cqe->status & 1, ==, f->cq_phase);
     g_assert_cmpuint(cqe->cid, ==, cmd.cid);
     g_assert_cmpuint(cqe->sqhd, ==, f->sq_tail);
@@ -186,7 +186,7 @@ submit(Fixture *f, NvpNvmeSqe cmd, guint32 *dw0)
 static NvpNvmeSqe
 identify_cmd(guint8 cns, guint32 nsid)
 {
-    return (NvpNvmeSqe) { .opcode = nvme_admin_identify, .nsid = nsid, .prp1 = DATA, .cdw10 = cns };
+    return (NvpNvmeSqe){ .opcode = nvme_admin_identify, .nsid = nsid, .prp1 = DATA, .cdw10 = cns };
 }
 
 #define ST_GENERIC(sc) (NVME_SC_DNR | (sc))
@@ -204,14 +204,15 @@ test_identify_ctrl(Fixture *f, gconstpointer data)
     g_assert_cmpmem(id->mn, 19, "virt-nvmepool slice", 19);
     g_assert_cmpmem(id->fr, 8, "1.0     ", 8);
     g_assert_cmpuint(id->vid, ==, 0x1b36);
-    g_assert_cmpuint(id->mdts, ==, 8);                 /* 1 MiB in 4 KiB pages */
+    g_assert_cmpuint(id->mdts, ==, 8); /* 1 MiB in 4 KiB pages */
     g_assert_cmpuint(id->cntlid, ==, 5);
     g_assert_cmpuint(id->ver, ==, 0x10400);
     g_assert_cmpuint(id->nn, ==, 1);
     g_assert_cmpuint(id->oacs, ==, 0);
     g_assert_cmpuint(id->sanicap, ==, 0);
-    g_assert_cmpuint(id->oncs, ==, NVME_CTRL_ONCS_COMPARE | NVME_CTRL_ONCS_DSM | NVME_CTRL_ONCS_WRITE_ZEROES |
-                                    NVME_CTRL_ONCS_TIMESTAMP);
+    g_assert_cmpuint(id->oncs, ==,
+                     NVME_CTRL_ONCS_COMPARE | NVME_CTRL_ONCS_DSM | NVME_CTRL_ONCS_WRITE_ZEROES |
+                         NVME_CTRL_ONCS_TIMESTAMP);
     g_assert_cmpuint(id->sqes, ==, 0x66);
     g_assert_cmpuint(id->cqes, ==, 0x44);
     g_assert_cmpuint(id->sgls, ==, 0);
@@ -237,8 +238,10 @@ test_identify_ns(Fixture *f, gconstpointer data)
     g_assert_cmpuint(ns->nguid[0], ==, 1);
     g_assert_cmpuint(ns->nguid[15], ==, 16);
 
-    g_assert_cmpuint(submit(f, identify_cmd(NVME_IDENTIFY_CNS_NS, 2), NULL), ==, ST_GENERIC(NVME_SC_INVALID_NS));
-    g_assert_cmpuint(submit(f, identify_cmd(NVME_IDENTIFY_CNS_NS, 0), NULL), ==, ST_GENERIC(NVME_SC_INVALID_NS));
+    g_assert_cmpuint(submit(f, identify_cmd(NVME_IDENTIFY_CNS_NS, 2), NULL), ==,
+                     ST_GENERIC(NVME_SC_INVALID_NS));
+    g_assert_cmpuint(submit(f, identify_cmd(NVME_IDENTIFY_CNS_NS, 0), NULL), ==,
+                     ST_GENERIC(NVME_SC_INVALID_NS));
 
     memset(p, 0xff, 4096);
     g_assert_cmpuint(submit(f, identify_cmd(NVME_IDENTIFY_CNS_NS_ACTIVE_LIST, 0), NULL), ==, 0);
@@ -262,7 +265,7 @@ test_identify_ns(Fixture *f, gconstpointer data)
     {
         NvpNvmeSqe c = identify_cmd(NVME_IDENTIFY_CNS_CSI_CTRL, 0);
         g_assert_cmpuint(submit(f, c, NULL), ==, 0);
-        c.cdw11 = 2u << 24;                            /* zoned: not ours */
+        c.cdw11 = 2u << 24; /* zoned: not ours */
         g_assert_cmpuint(submit(f, c, NULL), ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
     }
 }
@@ -276,7 +279,7 @@ test_bad_buffer(Fixture *f, gconstpointer data)
     c.prp1 = RAM_SIZE - 1024;
     c.prp2 = RAM_SIZE;
     g_assert_cmpuint(submit(f, c, NULL), ==, ST_GENERIC(NVME_SC_DATA_XFER_ERROR));
-    c.prp1 = DATA + 2048;                              /* straddles into PRP2 */
+    c.prp1 = DATA + 2048; /* straddles into PRP2 */
     c.prp2 = DATA2;
     g_assert_cmpuint(submit(f, c, NULL), ==, 0);
     g_assert_cmpmem(f->ram + DATA + 2048 + 4, 7, "NVP0001", 7);
@@ -285,8 +288,11 @@ test_bad_buffer(Fixture *f, gconstpointer data)
 static NvpNvmeSqe
 log_cmd(guint8 lid, guint32 nsid, guint32 len)
 {
-    return (NvpNvmeSqe) { .opcode = nvme_admin_get_log_page, .nsid = nsid, .prp1 = DATA, .prp2 = DATA2,
-                          .cdw10 = lid | ((len / 4 - 1) << 16) };
+    return (NvpNvmeSqe){ .opcode = nvme_admin_get_log_page,
+                         .nsid = nsid,
+                         .prp1 = DATA,
+                         .prp2 = DATA2,
+                         .cdw10 = lid | ((len / 4 - 1) << 16) };
 }
 
 static void
@@ -303,7 +309,8 @@ test_log_pages(Fixture *f, gconstpointer data)
     g_assert_cmpuint(s->temperature[0] | (s->temperature[1] << 8), ==, 300);
     g_assert_cmpuint(s->avail_spare, ==, 100);
     g_assert_cmpuint(s->power_cycles[0], ==, 1);
-    g_assert_cmpuint(submit(f, log_cmd(NVME_LOG_LID_SMART, 3, 512), NULL), ==, ST_GENERIC(NVME_SC_INVALID_NS));
+    g_assert_cmpuint(submit(f, log_cmd(NVME_LOG_LID_SMART, 3, 512), NULL), ==,
+                     ST_GENERIC(NVME_SC_INVALID_NS));
 
     g_assert_cmpuint(submit(f, log_cmd(NVME_LOG_LID_FW_SLOT, 0, 512), NULL), ==, 0);
     g_assert_cmpuint(fw->afi, ==, 1);
@@ -323,13 +330,14 @@ test_log_pages(Fixture *f, gconstpointer data)
     /* a partial read at an offset */
     {
         NvpNvmeSqe c = log_cmd(NVME_LOG_LID_SMART, 0, 16);
-        c.cdw12 = 32;                                  /* data units read starts at byte 32 */
+        c.cdw12 = 32; /* data units read starts at byte 32 */
         g_assert_cmpuint(submit(f, c, NULL), ==, 0);
         g_assert_cmpuint(f->ram[DATA], ==, 7);
         c.cdw12 = 2;
         g_assert_cmpuint(submit(f, c, NULL), ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
     }
-    g_assert_cmpuint(submit(f, log_cmd(0x0d, 0, 64), NULL), ==, ST_SPECIFIC(NVME_SC_INVALID_LOG_PAGE));
+    g_assert_cmpuint(submit(f, log_cmd(0x0d, 0, 64), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_INVALID_LOG_PAGE));
     g_assert_cmpuint(submit(f, log_cmd(NVME_LOG_LID_SMART, 0, 128 * 1024), NULL), ==,
                      ST_GENERIC(NVME_SC_INVALID_FIELD));
 }
@@ -337,22 +345,25 @@ test_log_pages(Fixture *f, gconstpointer data)
 static NvpNvmeSqe
 feat(guint8 opcode, guint8 fid, guint32 cdw11)
 {
-    return (NvpNvmeSqe) { .opcode = opcode, .prp1 = DATA, .cdw10 = fid, .cdw11 = cdw11 };
+    return (NvpNvmeSqe){ .opcode = opcode, .prp1 = DATA, .cdw10 = fid, .cdw11 = cdw11 };
 }
 
 static NvpNvmeSqe
 create_cq_cmd(guint16 qid, guint32 entries, guint16 iv, guint64 gpa, gboolean pc)
 {
-    return (NvpNvmeSqe) { .opcode = nvme_admin_create_cq, .prp1 = gpa,
-                          .cdw10 = qid | ((entries - 1) << 16),
-                          .cdw11 = (pc ? 1 : 0) | (1u << 1) | ((guint32)iv << 16) };
+    return (NvpNvmeSqe){ .opcode = nvme_admin_create_cq,
+                         .prp1 = gpa,
+                         .cdw10 = qid | ((entries - 1) << 16),
+                         .cdw11 = (pc ? 1 : 0) | (1u << 1) | ((guint32)iv << 16) };
 }
 
 static NvpNvmeSqe
 create_sq_cmd(guint16 qid, guint32 entries, guint16 cqid, guint64 gpa)
 {
-    return (NvpNvmeSqe) { .opcode = nvme_admin_create_sq, .prp1 = gpa,
-                          .cdw10 = qid | ((entries - 1) << 16), .cdw11 = 1 | ((guint32)cqid << 16) };
+    return (NvpNvmeSqe){ .opcode = nvme_admin_create_sq,
+                         .prp1 = gpa,
+                         .cdw10 = qid | ((entries - 1) << 16),
+                         .cdw11 = 1 | ((guint32)cqid << 16) };
 }
 
 /* Number of Queues is capped at the grant and frozen once I/O queues exist. */
@@ -361,16 +372,20 @@ test_num_queues(Fixture *f, gconstpointer data)
 {
     guint32 dw0 = 0;
 
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_NUM_QUEUES, 0x001f001f), &dw0), ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_NUM_QUEUES, 0x001f001f),
+                            &dw0),
+                     ==, 0);
     g_assert_cmpuint(dw0, ==, 0x00010001);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_NUM_QUEUES, 0), &dw0), ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_NUM_QUEUES, 0), &dw0),
+                     ==, 0);
     g_assert_cmpuint(dw0, ==, 0x00010001);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_NUM_QUEUES, 0xffff0000), NULL), ==,
-                     ST_GENERIC(NVME_SC_INVALID_FIELD));
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_NUM_QUEUES, 0xffff0000),
+                            NULL),
+                     ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
     g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 1, 0x80000, TRUE), NULL), ==, 0);
     g_assert_cmpuint(submit(f, create_sq_cmd(1, 64, 1, 0x90000), NULL), ==, 0);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_NUM_QUEUES, 0), NULL), ==,
-                     ST_GENERIC(NVME_SC_CMD_SEQ_ERROR));
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_NUM_QUEUES, 0), NULL),
+                     ==, ST_GENERIC(NVME_SC_CMD_SEQ_ERROR));
 }
 
 static void
@@ -379,40 +394,52 @@ test_features(Fixture *f, gconstpointer data)
     guint32 dw0 = 0;
     NvpNvmeSqe c;
 
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_IRQ_COALESCE, 0x0a04), NULL), ==, 0);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_IRQ_COALESCE, 0), &dw0), ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_IRQ_COALESCE, 0x0a04),
+                            NULL),
+                     ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_IRQ_COALESCE, 0), &dw0),
+                     ==, 0);
     g_assert_cmpuint(dw0, ==, 0x0a04);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_VOLATILE_WC, 0), NULL), ==, 0);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_VOLATILE_WC, 0), &dw0), ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_VOLATILE_WC, 0), NULL),
+                     ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_VOLATILE_WC, 0), &dw0),
+                     ==, 0);
     g_assert_cmpuint(dw0, ==, 0);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_ASYNC_EVENT, 0x1ff), NULL), ==, 0);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_ASYNC_EVENT, 0), &dw0), ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_ASYNC_EVENT, 0x1ff),
+                            NULL),
+                     ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_ASYNC_EVENT, 0), &dw0),
+                     ==, 0);
     g_assert_cmpuint(dw0, ==, 0x1ff);
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_KATO, 5000), NULL), ==, 0);
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_KATO, 5000), NULL), ==,
+                     0);
     g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_KATO, 0), &dw0), ==, 0);
     g_assert_cmpuint(dw0, ==, 5000);
     /* power state 1 does not exist */
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_POWER_MGMT, 1), NULL), ==,
-                     ST_GENERIC(NVME_SC_INVALID_FIELD));
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_POWER_MGMT, 1), NULL),
+                     ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
     /* nothing is saveable */
     c = feat(nvme_admin_set_features, NVME_FEAT_FID_ARBITRATION, 0);
     c.cdw10 |= 1u << 31;
     g_assert_cmpuint(submit(f, c, NULL), ==, ST_SPECIFIC(NVME_SC_FEATURE_NOT_SAVEABLE));
     /* host memory buffer, APST, unknown: not supported */
-    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_HOST_MEM_BUF, 1), NULL), ==,
-                     ST_GENERIC(NVME_SC_INVALID_FIELD));
+    g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_HOST_MEM_BUF, 1), NULL),
+                     ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
     g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_AUTO_PST, 0), NULL), ==,
                      ST_GENERIC(NVME_SC_INVALID_FIELD));
-    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, 0x7f, 0), NULL), ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
+    g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, 0x7f, 0), NULL), ==,
+                     ST_GENERIC(NVME_SC_INVALID_FIELD));
 
     /* timestamp: set, then get returns at least that value with origin "set by host" */
     {
         guint64 ts = 1764000000000ull;
         guint64 got = 0;
         memcpy(f->ram + DATA, &ts, 8);
-        g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_TIMESTAMP, 0), NULL), ==, 0);
+        g_assert_cmpuint(submit(f, feat(nvme_admin_set_features, NVME_FEAT_FID_TIMESTAMP, 0), NULL),
+                         ==, 0);
         memset(f->ram + DATA, 0, 8);
-        g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_TIMESTAMP, 0), NULL), ==, 0);
+        g_assert_cmpuint(submit(f, feat(nvme_admin_get_features, NVME_FEAT_FID_TIMESTAMP, 0), NULL),
+                         ==, 0);
         memcpy(&got, f->ram + DATA, 6);
         g_assert_cmpuint(got, >=, ts);
         g_assert_cmpuint(got, <, ts + 10000);
@@ -427,21 +454,28 @@ test_queues(Fixture *f, gconstpointer data)
 {
     NvpNvmeSqe del = { .opcode = nvme_admin_delete_cq, .cdw10 = 1 };
 
-    g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 1, 0x80000, FALSE), NULL), ==, ST_GENERIC(NVME_SC_INVALID_FIELD));
-    g_assert_cmpuint(submit(f, create_cq_cmd(0, 64, 1, 0x80000, TRUE), NULL), ==, ST_SPECIFIC(NVME_SC_QID_INVALID));
-    g_assert_cmpuint(submit(f, create_cq_cmd(3, 64, 1, 0x80000, TRUE), NULL), ==, ST_SPECIFIC(NVME_SC_QID_INVALID));
-    g_assert_cmpuint(submit(f, create_cq_cmd(1, 2048, 1, 0x80000, TRUE), NULL), ==, ST_SPECIFIC(NVME_SC_QUEUE_SIZE));
-    g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 3, 0x80000, TRUE), NULL), ==, ST_SPECIFIC(NVME_SC_INVALID_VECTOR));
+    g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 1, 0x80000, FALSE), NULL), ==,
+                     ST_GENERIC(NVME_SC_INVALID_FIELD));
+    g_assert_cmpuint(submit(f, create_cq_cmd(0, 64, 1, 0x80000, TRUE), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_QID_INVALID));
+    g_assert_cmpuint(submit(f, create_cq_cmd(3, 64, 1, 0x80000, TRUE), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_QID_INVALID));
+    g_assert_cmpuint(submit(f, create_cq_cmd(1, 2048, 1, 0x80000, TRUE), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_QUEUE_SIZE));
+    g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 3, 0x80000, TRUE), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_INVALID_VECTOR));
     g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 1, 0x80800, TRUE), NULL), ==,
                      ST_GENERIC(NVME_SC_PRP_INVALID_OFFSET));
     g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 1, RAM_SIZE, TRUE), NULL), ==,
                      ST_GENERIC(NVME_SC_INVALID_FIELD));
-    g_assert_cmpuint(submit(f, create_sq_cmd(1, 64, 1, 0x90000), NULL), ==, ST_SPECIFIC(NVME_SC_CQ_INVALID));
+    g_assert_cmpuint(submit(f, create_sq_cmd(1, 64, 1, 0x90000), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_CQ_INVALID));
     g_assert_cmpstr(f->log->str, ==, "");
 
     g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 2, 0x80000, TRUE), NULL), ==, 0);
     g_assert_cmpuint(f->regs.cq_size[1], ==, 64);
-    g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 2, 0x80000, TRUE), NULL), ==, ST_SPECIFIC(NVME_SC_QID_INVALID));
+    g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 2, 0x80000, TRUE), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_QID_INVALID));
     g_assert_cmpuint(submit(f, create_sq_cmd(1, 128, 1, 0x90000), NULL), ==, 0);
     g_assert_cmpstr(f->log->str, ==, "create(1,1);");
     g_assert_cmpuint(f->last_qp.cq_gpa, ==, 0x80000);
@@ -453,7 +487,8 @@ test_queues(Fixture *f, gconstpointer data)
     g_assert_cmpuint(f->regs.sq_size[1], ==, 128);
 
     /* a second SQ on the same CQ can't share a hardware CQ */
-    g_assert_cmpuint(submit(f, create_sq_cmd(2, 64, 1, 0xa0000), NULL), ==, ST_SPECIFIC(NVME_SC_CQ_INVALID));
+    g_assert_cmpuint(submit(f, create_sq_cmd(2, 64, 1, 0xa0000), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_CQ_INVALID));
     /* CQ with an SQ still bound */
     g_assert_cmpuint(submit(f, del, NULL), ==, ST_SPECIFIC(NVME_SC_INVALID_QUEUE));
     del.opcode = nvme_admin_delete_sq;
@@ -468,7 +503,8 @@ test_queues(Fixture *f, gconstpointer data)
     /* the backend's refusal reaches the guest and leaves no SQ behind */
     g_assert_cmpuint(submit(f, create_cq_cmd(2, 64, 1, 0x80000, TRUE), NULL), ==, 0);
     f->create_status = ST_GENERIC(NVME_SC_INTERNAL);
-    g_assert_cmpuint(submit(f, create_sq_cmd(2, 64, 2, 0x90000), NULL), ==, ST_GENERIC(NVME_SC_INTERNAL));
+    g_assert_cmpuint(submit(f, create_sq_cmd(2, 64, 2, 0x90000), NULL), ==,
+                     ST_GENERIC(NVME_SC_INTERNAL));
     g_assert_null(nvp_admin_get_sq(f->admin, 2));
 }
 
@@ -494,11 +530,24 @@ test_reset(Fixture *f, gconstpointer data)
 static void
 test_refused(Fixture *f, gconstpointer data)
 {
-    guint8 ops[] = { nvme_admin_format_nvm, nvme_admin_sanitize_nvm, nvme_admin_fw_commit, nvme_admin_fw_download,
-                     nvme_admin_ns_mgmt, nvme_admin_ns_attach, nvme_admin_security_send,
-                     nvme_admin_security_recv, nvme_admin_virtual_mgmt, nvme_admin_dev_self_test,
-                     nvme_admin_directive_send, nvme_admin_dbbuf, nvme_admin_get_lba_status, 0x03, 0x07,
-                     0xc0, 0xc5, 0xff };
+    guint8 ops[] = { nvme_admin_format_nvm,
+                     nvme_admin_sanitize_nvm,
+                     nvme_admin_fw_commit,
+                     nvme_admin_fw_download,
+                     nvme_admin_ns_mgmt,
+                     nvme_admin_ns_attach,
+                     nvme_admin_security_send,
+                     nvme_admin_security_recv,
+                     nvme_admin_virtual_mgmt,
+                     nvme_admin_dev_self_test,
+                     nvme_admin_directive_send,
+                     nvme_admin_dbbuf,
+                     nvme_admin_get_lba_status,
+                     0x03,
+                     0x07,
+                     0xc0,
+                     0xc5,
+                     0xff };
 
     for (guint i = 0; i < G_N_ELEMENTS(ops); i++) {
         NvpNvmeSqe c = { .opcode = ops[i], .nsid = 1, .prp1 = DATA };
@@ -521,7 +570,7 @@ test_abort(Fixture *f, gconstpointer data)
     NvpNvmeSqe c = { .opcode = nvme_admin_abort_cmd, .cdw10 = 1 | (77u << 16) };
     guint32 dw0 = 5;
 
-    g_assert_cmpuint(submit(f, c, &dw0), ==, 0);      /* no such SQ: not aborted */
+    g_assert_cmpuint(submit(f, c, &dw0), ==, 0); /* no such SQ: not aborted */
     g_assert_cmpuint(dw0, ==, 1);
     g_assert_cmpuint(submit(f, create_cq_cmd(1, 64, 1, 0x80000, TRUE), NULL), ==, 0);
     g_assert_cmpuint(submit(f, create_sq_cmd(1, 64, 1, 0x90000), NULL), ==, 0);
@@ -543,7 +592,8 @@ test_aer(Fixture *f, gconstpointer data)
     cqe = (NvpNvmeCqe *)(f->ram + ACQ) + f->cq_head;
     nvp_admin_error_event(f->admin, NVP_REGS_AEI_INVALID_DB_VALUE);
     g_assert_cmpuint(cqe->status, ==, f->cq_phase);
-    g_assert_cmpuint(cqe->dw0, ==, (NVP_REGS_AEI_INVALID_DB_VALUE << 8) | (NVME_LOG_LID_ERROR << 16));
+    g_assert_cmpuint(cqe->dw0, ==,
+                     (NVP_REGS_AEI_INVALID_DB_VALUE << 8) | (NVME_LOG_LID_ERROR << 16));
     f->cq_head++;
     /* masked until the error log is read */
     nvp_admin_error_event(f->admin, NVP_REGS_AEI_INVALID_DB_VALUE);
@@ -588,7 +638,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add("/vctrl/admin/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(name, fn) \
+    g_test_add("/vctrl/admin/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
     ADD("identify-ctrl", test_identify_ctrl);
     ADD("identify-ns", test_identify_ns);
     ADD("bad-buffer", test_bad_buffer);

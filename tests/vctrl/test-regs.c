@@ -29,7 +29,8 @@ enable(NvpRegs *r)
     wr(r, NVP_NVME_REG_ASQ, 8, 0x10000);
     wr(r, NVP_NVME_REG_ACQ, 4, 0x20000);
     wr(r, NVP_NVME_REG_ACQ + 4, 4, 0x1);
-    g_assert_cmpint(wr(r, NVP_NVME_REG_CC, 4, NVP_NVME_CC_EN | NVP_NVME_CC_IOSQES(6) | NVP_NVME_CC_IOCQES(4)),
+    g_assert_cmpint(wr(r, NVP_NVME_REG_CC, 4,
+                       NVP_NVME_CC_EN | NVP_NVME_CC_IOSQES(6) | NVP_NVME_CC_IOCQES(4)),
                     ==, NVP_REGS_EVENT_ENABLE);
 }
 
@@ -87,7 +88,8 @@ test_enable_disable(void)
     wr(&r, NVP_NVME_REG_ASQ, 8, 0x50000);
     g_assert_cmpuint(rd(&r, NVP_NVME_REG_ASQ, 8), ==, 0x10000);
     /* a second EN=1 write is no event */
-    g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, rd(&r, NVP_NVME_REG_CC, 4)), ==, NVP_REGS_EVENT_NONE);
+    g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, rd(&r, NVP_NVME_REG_CC, 4)), ==,
+                    NVP_REGS_EVENT_NONE);
     nvp_regs_set_sq(&r, 1, 64);
     g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, 0), ==, NVP_REGS_EVENT_DISABLE);
     g_assert_cmpuint(rd(&r, NVP_NVME_REG_CSTS, 4), ==, 0);
@@ -119,7 +121,8 @@ test_enable_invalid(void)
     wr(&r, NVP_NVME_REG_ASQ, 8, 0x10000);
     wr(&r, NVP_NVME_REG_ACQ, 8, 0x20000);
     /* MPS = 8 KiB is not supported */
-    g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, NVP_NVME_CC_EN | NVP_NVME_CC_MPS(1)), ==, NVP_REGS_EVENT_NONE);
+    g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, NVP_NVME_CC_EN | NVP_NVME_CC_MPS(1)), ==,
+                    NVP_REGS_EVENT_NONE);
     g_assert_cmpuint(rd(&r, NVP_NVME_REG_CSTS, 4), ==, NVP_NVME_CSTS_CFS);
 }
 
@@ -133,8 +136,10 @@ test_shutdown(void)
     nvp_regs_init(&r, &cfg);
     enable(&r);
     cc = (guint32)rd(&r, NVP_NVME_REG_CC, 4);
-    g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, cc | NVP_NVME_CC_SHN_NORMAL), ==, NVP_REGS_EVENT_SHUTDOWN);
-    g_assert_cmpuint(rd(&r, NVP_NVME_REG_CSTS, 4) & NVP_NVME_CSTS_SHST_MASK, ==, NVP_NVME_CSTS_SHST_CMPLT);
+    g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, cc | NVP_NVME_CC_SHN_NORMAL), ==,
+                    NVP_REGS_EVENT_SHUTDOWN);
+    g_assert_cmpuint(rd(&r, NVP_NVME_REG_CSTS, 4) & NVP_NVME_CSTS_SHST_MASK, ==,
+                     NVP_NVME_CSTS_SHST_CMPLT);
     g_assert_cmpuint(r.n_shutdowns, ==, 1);
     /* then disable, as Linux does */
     g_assert_cmpint(wr(&r, NVP_NVME_REG_CC, 4, 0), ==, NVP_REGS_EVENT_DISABLE);

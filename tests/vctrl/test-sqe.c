@@ -7,8 +7,8 @@
 
 #include "agent/vctrl/sqe.h"
 
-#define RAM_SIZE (4u << 20)        /* guest RAM [0, 4 MiB) */
-#define ROM_GPA 0x10000000ull      /* a read-only region [256 MiB, +64 KiB) */
+#define RAM_SIZE (4u << 20)   /* guest RAM [0, 4 MiB) */
+#define ROM_GPA 0x10000000ull /* a read-only region [256 MiB, +64 KiB) */
 #define ROM_SIZE 0x10000u
 #define WINDOW 0x4000000000ull
 #define LIST_IOVA 0x1000000ull
@@ -31,7 +31,8 @@ fake_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
         return NULL;
     if (gpa < RAM_SIZE && len <= RAM_SIZE - gpa)
         return f->ram + gpa;
-    if (!device_writes && gpa >= ROM_GPA && gpa - ROM_GPA < ROM_SIZE && len <= ROM_SIZE - (gpa - ROM_GPA))
+    if (!device_writes && gpa >= ROM_GPA && gpa - ROM_GPA < ROM_SIZE &&
+        len <= ROM_SIZE - (gpa - ROM_GPA))
         return f->rom + (gpa - ROM_GPA);
     return NULL;
 }
@@ -43,10 +44,10 @@ fixture_setup(Fixture *f, gconstpointer data)
     f->rom = g_malloc0(ROM_SIZE);
     g_assert_cmpint(posix_memalign((void **)&f->lists, 4096, N_SLOTS * NVP_SQE_LIST_STRIDE), ==, 0);
     memset(f->lists, 0xee, N_SLOTS * NVP_SQE_LIST_STRIDE);
-    f->ctx = (NvpSqeCtx) {
+    f->ctx = (NvpSqeCtx){
         .hw_nsid = 7,
         .lba_start = 1000000,
-        .lba_count = 262144,       /* 128 MiB of 512-byte blocks */
+        .lba_count = 262144, /* 128 MiB of 512-byte blocks */
         .lba_shift = 9,
         .max_transfer = 1u << 20,
         .window_base = WINDOW,
@@ -152,7 +153,7 @@ test_prp_list(Fixture *f, gconstpointer data)
 static void
 test_prp_list_chained(Fixture *f, gconstpointer data)
 {
-    guint64 *p1 = (guint64 *)(f->ram + 0x100ff0);   /* 2 slots left in this page */
+    guint64 *p1 = (guint64 *)(f->ram + 0x100ff0); /* 2 slots left in this page */
     guint64 *p2 = (guint64 *)(f->ram + 0x180000);
     guint64 *copy;
     NvpNvmeSqe in, out;
@@ -223,13 +224,13 @@ test_misaligned(Fixture *f, gconstpointer data)
 
     in = rw(nvme_cmd_read, 1, 0, 1, 0x1002, 0);
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_PRP_OFFSET);
-    in = rw(nvme_cmd_read, 1, 0, 16, 0x1000, 0x2200);          /* PRP2 page with an offset */
+    in = rw(nvme_cmd_read, 1, 0, 16, 0x1000, 0x2200); /* PRP2 page with an offset */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_PRP_OFFSET);
     glist[0] = 0x200000;
-    glist[1] = 0x201800;                                         /* list entry with an offset */
+    glist[1] = 0x201800; /* list entry with an offset */
     in = rw(nvme_cmd_read, 1, 0, 24, 0x1000, 0x100000);
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_PRP_OFFSET);
-    in = rw(nvme_cmd_read, 1, 0, 24, 0x1000, 0x100004);        /* list pointer not qword aligned */
+    in = rw(nvme_cmd_read, 1, 0, 24, 0x1000, 0x100004); /* list pointer not qword aligned */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_PRP_OFFSET);
 }
 
@@ -276,7 +277,7 @@ test_flush(Fixture *f, gconstpointer data)
     g_assert_cmpuint(out.nsid, ==, 7);
     g_assert_cmpuint(out.prp1, ==, 0);
     g_assert_cmpuint(out.cdw10, ==, 0);
-    in.nsid = 0xffffffffu;                     /* broadcast flush: only our namespace */
+    in.nsid = 0xffffffffu; /* broadcast flush: only our namespace */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);
     g_assert_cmpuint(out.nsid, ==, 7);
     in.nsid = 3;
@@ -286,9 +287,18 @@ test_flush(Fixture *f, gconstpointer data)
 static void
 test_bad_opcode(Fixture *f, gconstpointer data)
 {
-    guint8 bad[] = { nvme_cmd_write_uncor, nvme_cmd_verify, nvme_cmd_resv_register, nvme_cmd_resv_report,
-                     nvme_cmd_resv_acquire, nvme_cmd_resv_release, nvme_cmd_copy, nvme_zns_cmd_mgmt_send,
-                     nvme_zns_cmd_append, 0x80, 0xc1, 0xff };
+    guint8 bad[] = { nvme_cmd_write_uncor,
+                     nvme_cmd_verify,
+                     nvme_cmd_resv_register,
+                     nvme_cmd_resv_report,
+                     nvme_cmd_resv_acquire,
+                     nvme_cmd_resv_release,
+                     nvme_cmd_copy,
+                     nvme_zns_cmd_mgmt_send,
+                     nvme_zns_cmd_append,
+                     0x80,
+                     0xc1,
+                     0xff };
 
     for (guint i = 0; i < G_N_ELEMENTS(bad); i++) {
         NvpNvmeSqe in = rw(bad[i], 44, 0, 1, 0x1000, 0), out;
@@ -303,16 +313,16 @@ test_flags(Fixture *f, gconstpointer data)
 {
     NvpNvmeSqe in = rw(nvme_cmd_read, 1, 0, 1, 0x1000, 0), out;
 
-    in.flags = 0x40;                                   /* PSDT = SGL */
+    in.flags = 0x40; /* PSDT = SGL */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_SGL);
     assert_rejected(&in, &out);
     in.flags = 0x80;
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_SGL);
-    in.flags = 0x01;                                   /* fused, first */
+    in.flags = 0x01; /* fused, first */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_BAD_FLAGS);
     in.flags = 0x02;
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_BAD_FLAGS);
-    in.flags = 0x04;                                   /* reserved */
+    in.flags = 0x04; /* reserved */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_BAD_FLAGS);
 }
 
@@ -322,14 +332,14 @@ test_bad_fields(Fixture *f, gconstpointer data)
 {
     NvpNvmeSqe in = rw(nvme_cmd_write, 1, 0, 1, 0x1000, 0), out;
 
-    in.cdw12 |= 1u << 26;                              /* PRINFO */
+    in.cdw12 |= 1u << 26; /* PRINFO */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_BAD_FIELD);
     in = rw(nvme_cmd_write, 1, 0, 1, 0x1000, 0);
-    in.cdw12 |= 1u << 20;                              /* DTYPE */
+    in.cdw12 |= 1u << 20; /* DTYPE */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_BAD_FIELD);
     in = rw(nvme_cmd_write, 1, 0, 1, 0x1000, 0);
-    in.cdw12 |= (1u << 30) | (1u << 31);               /* FUA + LR are fine */
-    in.mptr = 0x5000;                                  /* never reaches the SSD */
+    in.cdw12 |= (1u << 30) | (1u << 31); /* FUA + LR are fine */
+    in.mptr = 0x5000;                    /* never reaches the SSD */
     in.cdw2 = 0xffff;
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);
     g_assert_cmpuint(out.cdw12, ==, in.cdw12);
@@ -346,10 +356,10 @@ test_too_long(Fixture *f, gconstpointer data)
 
     for (guint i = 0; i < 256; i++)
         glist[i] = 0x200000 + (guint64)i * 0x1000;
-    g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);   /* exactly 1 MiB */
+    g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK); /* exactly 1 MiB */
     in = rw(nvme_cmd_read, 1, 0, 2049, 0x1000, 0x100000);
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_TOO_LONG);
-    in = rw(nvme_cmd_read, 1, 0, 65536, 0x1000, 0x100000);                     /* NLB max */
+    in = rw(nvme_cmd_read, 1, 0, 65536, 0x1000, 0x100000); /* NLB max */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_TOO_LONG);
     assert_rejected(&in, &out);
 }
@@ -359,7 +369,7 @@ test_write_zeroes(Fixture *f, gconstpointer data)
 {
     NvpNvmeSqe in = rw(nvme_cmd_write_zeroes, 1, 262144 - 100, 100, 0xdead, 0xbeef), out;
 
-    in.cdw12 |= 1u << 25;                              /* DEAC */
+    in.cdw12 |= 1u << 25; /* DEAC */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);
     g_assert_cmpuint(out.cdw10, ==, 1000000 + 262144 - 100);
     g_assert_cmpuint(out.prp1, ==, 0);
@@ -373,16 +383,18 @@ test_write_zeroes(Fixture *f, gconstpointer data)
 static void
 test_dsm(Fixture *f, gconstpointer data)
 {
-    NvpDsmRange *g = (NvpDsmRange *)(f->ram + 0x4ff0);  /* spans two guest pages */
+    NvpDsmRange *g = (NvpDsmRange *)(f->ram + 0x4ff0); /* spans two guest pages */
     NvpDsmRange *copy;
-    NvpNvmeSqe in = { .opcode = nvme_cmd_dsm, .cid = 17, .nsid = 1, .prp1 = 0x4ff0, .prp2 = 0x7000 };
+    NvpNvmeSqe in = {
+        .opcode = nvme_cmd_dsm, .cid = 17, .nsid = 1, .prp1 = 0x4ff0, .prp2 = 0x7000
+    };
     NvpNvmeSqe out;
 
     /* the second range lives at 0x7000 (PRP2), not at 0x5000 */
-    g[0] = (NvpDsmRange) { .nlb = 8, .slba = 16 };
-    *(NvpDsmRange *)(f->ram + 0x7000) = (NvpDsmRange) { .nlb = 100, .slba = 262144 - 100 };
-    in.cdw10 = 1;                                      /* 2 ranges */
-    in.cdw11 = 1u << 2;                                /* AD */
+    g[0] = (NvpDsmRange){ .nlb = 8, .slba = 16 };
+    *(NvpDsmRange *)(f->ram + 0x7000) = (NvpDsmRange){ .nlb = 100, .slba = 262144 - 100 };
+    in.cdw10 = 1;       /* 2 ranges */
+    in.cdw11 = 1u << 2; /* AD */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);
     copy = (NvpDsmRange *)(f->lists + 17 * NVP_SQE_LIST_STRIDE);
     g_assert_cmpuint(copy[0].slba, ==, 1000016);
@@ -391,17 +403,17 @@ test_dsm(Fixture *f, gconstpointer data)
     g_assert_cmpuint(out.prp1, ==, LIST_IOVA + 17 * NVP_SQE_LIST_STRIDE);
     g_assert_cmpuint(out.prp2, ==, 0);
     g_assert_cmpuint(out.cdw10, ==, 1);
-    g_assert_cmpuint(g[0].slba, ==, 16);              /* guest copy untouched */
+    g_assert_cmpuint(g[0].slba, ==, 16); /* guest copy untouched */
 
-    *(NvpDsmRange *)(f->ram + 0x7000) = (NvpDsmRange) { .nlb = 101, .slba = 262144 - 100 };
+    *(NvpDsmRange *)(f->ram + 0x7000) = (NvpDsmRange){ .nlb = 101, .slba = 262144 - 100 };
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_DSM_RANGE);
     assert_rejected(&in, &out);
-    *(NvpDsmRange *)(f->ram + 0x7000) = (NvpDsmRange) { .nlb = 2, .slba = G_MAXUINT64 - 1 };
+    *(NvpDsmRange *)(f->ram + 0x7000) = (NvpDsmRange){ .nlb = 2, .slba = G_MAXUINT64 - 1 };
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_DSM_RANGE);
-    in.prp2 = RAM_SIZE;                                /* range list partly outside RAM */
+    in.prp2 = RAM_SIZE; /* range list partly outside RAM */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_PRP_OUT_OF_RAM);
     in.prp2 = 0x7000;
-    in.cdw11 = 1u << 3;                                /* reserved attribute */
+    in.cdw11 = 1u << 3; /* reserved attribute */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_BAD_FIELD);
 }
 
@@ -441,9 +453,10 @@ test_random(Fixture *f, gconstpointer data)
         }
         if (nvp_sqe_translate(&f->ctx, &in, &out) == NVP_SQE_OK) {
             g_assert_cmpuint(out.nsid, ==, 7);
-            g_assert_true(out.prp1 == 0 || (out.prp1 >= WINDOW && out.prp1 < WINDOW + RAM_SIZE) ||
-                          (out.prp1 >= WINDOW + ROM_GPA && out.prp1 < WINDOW + ROM_GPA + ROM_SIZE) ||
-                          (out.prp1 >= LIST_IOVA && out.prp1 < LIST_IOVA + N_SLOTS * 4096));
+            g_assert_true(
+                out.prp1 == 0 || (out.prp1 >= WINDOW && out.prp1 < WINDOW + RAM_SIZE) ||
+                (out.prp1 >= WINDOW + ROM_GPA && out.prp1 < WINDOW + ROM_GPA + ROM_SIZE) ||
+                (out.prp1 >= LIST_IOVA && out.prp1 < LIST_IOVA + N_SLOTS * 4096));
         } else {
             assert_rejected(&in, &out);
         }
@@ -455,7 +468,8 @@ int
 main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
-#define ADD(name, fn) g_test_add("/vctrl/sqe/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+#define ADD(name, fn) \
+    g_test_add("/vctrl/sqe/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
     ADD("read-one-page", test_read_one_page);
     ADD("write-two-pages", test_write_two_pages);
     ADD("prp-list", test_prp_list);
