@@ -259,33 +259,34 @@ pump(int cfd)
     }
 }
 
+/* One fd for a record. *shrink_later is set for a memfd the client truncates once it is sent. */
 static int
-make_fd(guint kind, const guint8 *img, gsize img_len)
+make_fd(guint kind, const guint8 *img, gsize img_len, gboolean *shrink_later)
 {
+    *shrink_later = FALSE;
     switch (kind) {
-    case 0: {
+    case 0:
+    case 3: {
         int fd = fuzz_memfd(MEMFD_SIZE);
 
         if (img_len)
             FUZZ_CHECK(pwrite(fd, img, MIN(img_len, MEMFD_SIZE), 0) >= 0);
+        *shrink_later = kind == 3;
         return fd;
     }
     case 1:
         return eventfd(0, EFD_CLOEXEC);
-    case 2:
+    default:
         return open("/dev/null", O_RDWR | O_CLOEXEC);   /* neither memfd nor eventfd */
-    default: {
-        int fd = fuzz_memfd(MEMFD_SIZE / 2);             /* smaller than most maps */
-        return fd;
-    }
     }
 }
 
 /*
  * Input: [u16 LE image length][image: initial content of every memfd handed over] then
  * records [u8 ctl][u16 LE len][len bytes of stream]; ctl bits 0-1: number of fds attached to
- * that sendmsg, bits 2-3 and 4-5: kind of the first/other fds (memfd, eventfd, /dev/null, short
- * memfd); bit 6: the client half-closes after this record; bit 7: pump only after this record.
+ * that sendmsg, bits 2-3 and 4-5: kind of the first/other fds (memfd, eventfd, /dev/null, memfd
+ * the client truncates to 0 right after sending it); bit 6: the client half-closes after this
+ * record; bit 7: pump only after this record.
  * The stream itself is free-form: vfio-user headers, payloads and garbage alike.
  */
 int LLVMFuzzerTestOneInput(const guint8 *data, size_t size);
@@ -351,8 +352,10 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         struct iovec iov = { .iov_base = (void *)(p + 3), .iov_len = len };
         struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
+        gboolean shrink[3] = { FALSE, FALSE, FALSE };
+
         for (guint i = 0; i < n_fds; i++)
-            fds[i] = make_fd(i == 0 ? (ctl >> 2) & 3 : (ctl >> 4) & 3, img, img_len);
+            fds[i] = make_fd(i == 0 ? (ctl >> 2) & 3 : (ctl >> 4) & 3, img, img_len, &shrink[i]);
         if (n_fds) {
             struct cmsghdr *cm;
 
@@ -367,12 +370,17 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         }
         if (len > 0 || n_fds)
             (void)sendmsg(sv[1], &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
-        for (guint i = 0; i < n_fds; i++)
+        if (!(ctl & 0x80))
+            pump(sv[1]);   /* the server takes the fds before the client plays its trick */
+        for (guint i = 0; i < n_fds; i++) {
+            if (shrink[i])
+                (void)ftruncate(fds[i], 0);   /* a hostile client shrinks a mapped memfd */
             close(fds[i]);
+        }
         p += 3 + len;
         if (ctl & 0x40)
             shutdown(sv[1], SHUT_WR);
-        if (!(ctl & 0x80) || end - p < 3)
+        if (end - p < 3)
             pump(sv[1]);
         if (!nvp_vfu_server_has_client(s.server))
             break;

@@ -256,7 +256,7 @@ vfu_seed('admin-doorbell', hello + bringup +
 vfu_seed('dma-rounds', [rec(version())] +
          [rec(dma_map(0x100000 * i, 0x10000), n_fds=1) for i in range(4)] +
          [rec(dma_map(0xc0000, 0x20000, flags=1)), rec(dma_map(0x8000, 0x8000), n_fds=1),
-          rec(dma_map(0x1000000, 0x10000), n_fds=1, kind0=3), rec(dma_map(0x2000000, 0x1000, offset=0xf000), n_fds=1),
+          rec(dma_map(0x1000000, 0x20000), n_fds=1, kind0=0), rec(dma_map(0x2000000, 0x1000, offset=0xf000), n_fds=1),
           rec(dma_map(0x3000000, 0x1000), n_fds=1, kind0=2), rec(dma_map(0x4000000, 0x1000), n_fds=2),
           rec(dma_unmap(0x100000, 0x100000)), rec(dma_unmap(0x100000, 0x200000)), rec(dma_unmap(0x105000, 0x1000)),
           rec(dma_unmap(0, 0, flags=2)), rec(dma_unmap(0, 0x10000)),
