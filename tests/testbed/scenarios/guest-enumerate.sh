@@ -3,7 +3,7 @@
 # guest-enumerate: an L2 guest with QEMU's vfio-user-pci attached to the agent's debug endpoint
 # (agent/vctrl/pci.c + agent/vfu) boots, lists our PCI function (4e56:5056, class 0108, MSI-X),
 # and its nvme driver binds and fails cleanly on the never-ready controller; the agent survives.
-# nvp-testbed: --timeout 1500
+# nvp-testbed: --timeout 2300
 . /nvp/src/tests/testbed/lib.sh
 need_build
 
@@ -23,8 +23,10 @@ else
     tap_done
 fi
 
+# The L2 kernel waits up to 60 s for the never-ready controller to go live; on a loaded machine an
+# L2 boot took longer than the default 900 s, hence the longer guest timeout.
 guest_tap "L2 guest with vfio-user-pci on the agent booted and ran to completion" \
-    --vfio-user "$sock" -- "
+    --timeout 1800 --vfio-user "$sock" -- "
 echo '--- lspci -nn'; lspci -nn 2>/dev/null
 echo '--- lspci -vv -d 4e56:5056'; lspci -vv -d 4e56:5056 2>/dev/null
 echo '--- dmesg (nvme)'; dmesg | grep -i nvme
