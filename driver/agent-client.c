@@ -4,7 +4,7 @@
 
 #include "common/i18n.h"
 
-G_DEFINE_QUARK(nvp - agent - client - error - quark, nvp_agent_client_error)
+G_DEFINE_QUARK(nvp-agent-client-error-quark, nvp_agent_client_error)
 
 /* The agent's API: data/org.virtnvmepool.Agent1.xml (peer-to-peer D-Bus on a UNIX socket). */
 #define NVP_AGENT_DEFAULT_ADDRESS "unix:path=" NVP_RUNDIR "/agent.sock"

@@ -12,7 +12,7 @@
 #include "common/i18n.h"
 #include "common/xml.h"
 
-G_DEFINE_QUARK(nvp - domain - error - quark, nvp_domain_error)
+G_DEFINE_QUARK(nvp-domain-error-quark, nvp_domain_error)
 
 /* Bus numbers are 8 bits; libvirt uses the controller index as the bus number. */
 #define NVP_PCI_INDEX_MAX 255

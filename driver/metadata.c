@@ -8,7 +8,7 @@
 #include "common/i18n.h"
 #include "common/xml.h"
 
-G_DEFINE_QUARK(nvp - metadata - error - quark, nvp_metadata_error)
+G_DEFINE_QUARK(nvp-metadata-error-quark, nvp_metadata_error)
 
 NVP_ENUM_IMPL(nvp_domain_plug, NvpDomainPlug, NVP_DOMAIN_PLUG_LAST, "cold", "hot")
 

@@ -6,7 +6,7 @@
 
 #include <string.h>
 
-G_DEFINE_QUARK(nvp - virt - error - quark, nvp_virt_error)
+G_DEFINE_QUARK(nvp-virt-error-quark, nvp_virt_error)
 
 static void
 nvp_virt_silent_handler(void *opaque, virErrorPtr err)
