@@ -29,7 +29,15 @@ sources() {
 }
 
 set -- $TARGETS
-echo "1..$#"
+# one TAP test per target (fuzzing over the seed-* files) plus one per committed reproducer
+# (crash-*: a finding not fixed yet fails until it is, without stopping the fuzzing of the rest)
+plan=$#
+for t in "$@"; do
+    for f in "$SRC/tests/fuzz/corpus/$t"/crash-*; do
+        [ -e "$f" ] && plan=$((plan + 1))
+    done
+done
+echo "1..$plan"
 
 mkdir -p "$OUT"
 PKGS="glib-2.0 json-glib-1.0 libnvme"
@@ -44,6 +52,10 @@ if ! "$CLANG" -fsanitize=fuzzer "$OUT/probe.c" -o "$OUT/probe" > "$OUT/probe.log
         n=$((n + 1))
         echo "ok $n - fuzz-$t # SKIP clang cannot link libFuzzer (install libclang-rt-dev)"
     done
+    while [ $n -lt $plan ]; do
+        n=$((n + 1))
+        echo "ok $n - reproducer # SKIP clang cannot link libFuzzer"
+    done
     exit 0
 fi
 
@@ -51,6 +63,12 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:allocator_ma
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 export G_DEBUG=gc-friendly
 export G_SLICE=always-malloc
+
+# Frames worth showing in TAP comments: ours, not libFuzzer's.
+stack() {
+    grep -E 'FUZZ_CHECK|ERROR:|runtime error|SUMMARY|Test unit written|#[0-9]+ 0x[0-9a-f]+ in .*/(agent|common|tests)/' "$1" |
+        head -${2:-16} | sed 's/^/# /'
+}
 
 n=0
 fail=0
@@ -68,6 +86,11 @@ for t in "$@"; do
         echo "not ok $n - fuzz-$t: does not build"
         sed 's/^/# /' "$log" | head -40
         fail=1
+        for f in "$SRC/tests/fuzz/corpus/$t"/crash-*; do
+            [ -e "$f" ] || continue
+            n=$((n + 1))
+            echo "not ok $n - fuzz-$t replay $(basename "$f"): target does not build"
+        done
         continue
     fi
     case $t in
@@ -78,10 +101,10 @@ for t in "$@"; do
     work=$OUT/corpus-$t
     rm -rf "$work"
     mkdir -p "$work"
-    # Every file of the seed dir is replayed first, including committed crash-* reproducers.
+    cp "$SRC/tests/fuzz/corpus/$t"/seed-* "$work/" 2>/dev/null
     "$exe" -max_total_time="$TIME" -runs="$RUNS" -timeout=10 -rss_limit_mb=2048 \
         -max_len=$maxlen -print_final_stats=1 -artifact_prefix="$OUT/$t-" \
-        "$work" "$SRC/tests/fuzz/corpus/$t" >> "$log" 2>&1
+        "$work" >> "$log" 2>&1
     rc=$?
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     secs=$(sed -n 's/^Done [0-9]* runs in \([0-9]*\) second.*/\1/p' "$log" | tail -1)
@@ -90,9 +113,23 @@ for t in "$@"; do
         echo "ok $n - fuzz-$t: ${execs:-?} executions in ${secs:-?} s clean (cov ${cov:-?})"
     else
         echo "not ok $n - fuzz-$t: exit $rc after ${execs:-?} executions (log $log)"
-        grep -E 'ERROR|FUZZ_CHECK|runtime error|SUMMARY|#[0-9]+ 0x|Test unit written' "$log" | head -30 | sed 's/^/# /'
+        stack "$log" 30
         fail=1
     fi
     [ "${FUZZ_KEEP:-0}" = 1 ] || rm -rf "$work"
+
+    # Committed reproducers of findings: each must run clean once its bug is fixed.
+    for f in "$SRC/tests/fuzz/corpus/$t"/crash-*; do
+        [ -e "$f" ] || continue
+        n=$((n + 1))
+        rlog=$OUT/replay-$(basename "$f").log
+        if "$exe" -runs=1 "$f" > "$rlog" 2>&1; then
+            echo "ok $n - fuzz-$t replay $(basename "$f"): fixed"
+        else
+            echo "not ok $n - fuzz-$t replay $(basename "$f"): still crashes (finding open, see docs/security.md)"
+            stack "$rlog" 12
+            fail=1
+        fi
+    done
 done
 exit $fail
