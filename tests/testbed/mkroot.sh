@@ -72,7 +72,7 @@ if ((${#bp[@]})); then
     apt-get install -y -qq -t trixie-backports "${bp[@]}" >>/var/log/nvp-install.log 2>&1 || { tail -n 40 /var/log/nvp-install.log; exit 1; }
 fi
 apt-get clean
-rm -rf /var/lib/apt/lists/*
+rm -rf /var/lib/apt/lists/* /boot/initrd.img-*
 ' _ "${#main_pkgs[@]}" "${main_pkgs[@]}" "${bp_pkgs[@]}"
 log "packages installed ($((SECONDS - t0)) s so far)"
 
