@@ -29,13 +29,25 @@
 #include <valgrind/callgrind.h>
 /* NVP_BENCH_PROFILE=1 leaves the counters alone: callgrind then attributes costs per function
  * (for callgrind_annotate), at the price of counting the warm-up too. */
-#define MEASURE_BEGIN() do { if (!g_getenv("NVP_BENCH_PROFILE")) CALLGRIND_ZERO_STATS; } while (0)
-#define MEASURE_END() do { if (!g_getenv("NVP_BENCH_PROFILE")) CALLGRIND_DUMP_STATS; } while (0)
+#define MEASURE_BEGIN() \
+    do { \
+        if (!g_getenv("NVP_BENCH_PROFILE")) \
+            CALLGRIND_ZERO_STATS; \
+    } while (0)
+#define MEASURE_END() \
+    do { \
+        if (!g_getenv("NVP_BENCH_PROFILE")) \
+            CALLGRIND_DUMP_STATS; \
+    } while (0)
 #endif
 #endif
 #ifndef MEASURE_BEGIN
-#define MEASURE_BEGIN() do { } while (0)
-#define MEASURE_END() do { } while (0)
+#define MEASURE_BEGIN() \
+    do { \
+    } while (0)
+#define MEASURE_END() \
+    do { \
+    } while (0)
 #endif
 
 /* A guest as QEMU maps it for a q35 machine with 512 MiB: RAM below 4 GiB split around the
@@ -46,9 +58,9 @@
 #define WINDOW_BASE (1ull << 40)
 #define WINDOW_SIZE (64ull << 30)
 #define DEPTH 1024u
-#define SQ_GPA 0x100000ull                 /* guest SQ: 1024 * 64 B */
-#define LIST_GPA 0x200000ull               /* guest PRP lists: one page per SQ slot */
-#define DATA_GPA 0x1000000ull              /* data pages */
+#define SQ_GPA 0x100000ull    /* guest SQ: 1024 * 64 B */
+#define LIST_GPA 0x200000ull  /* guest PRP lists: one page per SQ slot */
+#define DATA_GPA 0x1000000ull /* data pages */
 
 /* The map the agent uses in production is window_map() in agent/vctrl/vctrl.c (static there):
  * a one-entry last-region cache, then a linear scan, each region usable once its IOMMU mapping
@@ -69,9 +81,9 @@ typedef struct {
     guint n_regions;
     guint last_region;
     NvpSqeCtx ctx;
-    NvpNvmeSqe *hw_sq;                     /* agent-memory hardware SQ */
+    NvpNvmeSqe *hw_sq; /* agent-memory hardware SQ */
     guint32 hw_tail;
-    volatile guint32 doorbell;             /* stands in for the BAR0 doorbell */
+    volatile guint32 doorbell; /* stands in for the BAR0 doorbell */
     guint64 n_verdict[NVP_SQE_LAST];
     guint64 n_reads;
     guint64 blocks_read;
@@ -95,8 +107,9 @@ window_map_mirror(gpointer data, guint64 gpa, guint64 len, gboolean device_write
 
     if (G_LIKELY(v->last_region < v->n_regions)) {
         r = v->regions[v->last_region];
-        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) && len > 0 &&
-                     (!device_writes || r->writable) && g_atomic_int_get(&r->state) == 1))
+        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) &&
+                     len > 0 && (!device_writes || r->writable) &&
+                     g_atomic_int_get(&r->state) == 1))
             return r->vaddr + (gpa - r->gpa);
     }
     for (guint i = 0; i < v->n_regions; i++) {
@@ -152,24 +165,27 @@ strict_setup(Strict *s, const char *shape_arg)
     memset(s, 0, sizeof(*s));
     s->dma = nvp_vfu_dma_table_new(64);
     /* the order QEMU sends them in: ROMs and RAM */
-    g_assert(nvp_vfu_dma_table_add(s->dma, 0x0, RAM_LOW_SIZE, memfd_of(RAM_LOW_SIZE), 0, TRUE, TRUE, NULL) == 0);
+    g_assert(nvp_vfu_dma_table_add(s->dma, 0x0, RAM_LOW_SIZE, memfd_of(RAM_LOW_SIZE), 0, TRUE, TRUE,
+                                   NULL) == 0);
     g_assert(nvp_vfu_dma_table_add(s->dma, 0xfffc0000ull, 0x40000, -1, 0, TRUE, FALSE, NULL) == 0);
     g_assert(nvp_vfu_dma_table_add(s->dma, 0xfeda0000ull, 0x20000, -1, 0, TRUE, FALSE, NULL) == 0);
-    g_assert(nvp_vfu_dma_table_add(s->dma, RAM_HIGH_GPA, RAM_HIGH_SIZE, memfd_of(RAM_HIGH_SIZE), 0, TRUE, TRUE, NULL) == 0);
+    g_assert(nvp_vfu_dma_table_add(s->dma, RAM_HIGH_GPA, RAM_HIGH_SIZE, memfd_of(RAM_HIGH_SIZE), 0,
+                                   TRUE, TRUE, NULL) == 0);
     s->ram_low = nvp_vfu_dma_table_translate(s->dma, 0, RAM_LOW_SIZE, TRUE);
     g_assert(s->ram_low);
     /* what vctrl keeps: the fd-backed regions only, in DMA_MAP order */
     mirror_add(s, 0, RAM_LOW_SIZE);
     mirror_add(s, RAM_HIGH_GPA, RAM_HIGH_SIZE);
 
-    g_assert(posix_memalign((void **)&lists, NVP_PAGE_SIZE, (gsize)DEPTH * NVP_SQE_LIST_STRIDE) == 0);
+    g_assert(posix_memalign((void **)&lists, NVP_PAGE_SIZE, (gsize)DEPTH * NVP_SQE_LIST_STRIDE) ==
+             0);
     memset(lists, 0, (gsize)DEPTH * NVP_SQE_LIST_STRIDE);
     g_assert(posix_memalign((void **)&s->hw_sq, NVP_PAGE_SIZE, DEPTH * sizeof(NvpNvmeSqe)) == 0);
     memset(s->hw_sq, 0, DEPTH * sizeof(NvpNvmeSqe));
-    s->ctx = (NvpSqeCtx) {
+    s->ctx = (NvpSqeCtx){
         .hw_nsid = 1,
         .lba_start = 1u << 20,
-        .lba_count = 1u << 24,             /* 8 GiB of 512-byte blocks */
+        .lba_count = 1u << 24, /* 8 GiB of 512-byte blocks */
         .lba_shift = 9,
         .max_transfer = 512u * 1024u,
         .window_base = WINDOW_BASE,
@@ -186,9 +202,9 @@ strict_setup(Strict *s, const char *shape_arg)
     } else if (g_str_equal(shape, "2pages")) {
         pages = 2;
     } else if (g_str_equal(shape, "list32")) {
-        pages = 33;                        /* PRP1 + a 32-entry PRP list: 132 KiB */
+        pages = 33; /* PRP1 + a 32-entry PRP list: 132 KiB */
     } else if (g_str_equal(shape, "list32-unaligned")) {
-        pages = 33;                        /* 131.5 KiB from 512 bytes into a page: PRP1 + 32 */
+        pages = 33; /* 131.5 KiB from 512 bytes into a page: PRP1 + 32 */
         offset = 512;
     } else {
         fprintf(stderr, "unknown shape %s\n", shape);
@@ -215,7 +231,7 @@ strict_setup(Strict *s, const char *shape_arg)
             guint64 *l = (guint64 *)(s->ram_low + LIST_GPA + (guint64)slot * NVP_PAGE_SIZE);
 
             for (guint32 i = 1; i < pages; i++)
-                l[i - 1] = base + (guint64)(2 * i) * NVP_PAGE_SIZE;  /* every other page */
+                l[i - 1] = base + (guint64)(2 * i) * NVP_PAGE_SIZE; /* every other page */
             c->prp2 = LIST_GPA + (guint64)slot * NVP_PAGE_SIZE;
         }
     }
@@ -291,12 +307,22 @@ static NvpAdmin *
 admin_setup(NvpRegs *regs, struct nvme_id_ctrl *hw_id, struct nvme_id_ns *hw_ns)
 {
     static const NvpAdminBackend be = {
-        .map = admin_map, .create_qpair = admin_create, .delete_qpair = admin_delete, .irq = admin_irq,
+        .map = admin_map,
+        .create_qpair = admin_create,
+        .delete_qpair = admin_delete,
+        .irq = admin_irq,
     };
     NvpRegsConfig rcfg = { .mqes = 1023, .timeout = 10, .n_io_queues = 4 };
     NvpAdminConfig cfg = {
-        .hw_id = hw_id, .hw_ns = hw_ns, .lba_count = 1u << 24, .max_transfer = 512u * 1024u,
-        .n_qpairs = 4, .n_vectors = 5, .cntlid = 1, .mqes = 1023, .serial = "BENCH0001",
+        .hw_id = hw_id,
+        .hw_ns = hw_ns,
+        .lba_count = 1u << 24,
+        .max_transfer = 512u * 1024u,
+        .n_qpairs = 4,
+        .n_vectors = 5,
+        .cntlid = 1,
+        .mqes = 1023,
+        .serial = "BENCH0001",
         .model = "virt-nvmepool slice",
     };
 
@@ -332,7 +358,8 @@ ep_bar0(gpointer data, guint64 offset, void *buf, guint32 len, gboolean is_write
 }
 
 static int
-ep_region_access(gpointer dev, guint region, guint64 offset, void *buf, guint32 len, gboolean is_write)
+ep_region_access(gpointer dev, guint region, guint64 offset, void *buf, guint32 len,
+                 gboolean is_write)
 {
     Endpoint *ep = dev;
 
@@ -351,7 +378,8 @@ die_if(gboolean cond, const char *what)
 }
 
 /* One round: the client posts `batch` doorbell writes, the server handles them in one wakeup. */
-__attribute__((noinline)) void nvp_bench_doorbell_round(GMainContext *ctx, int cfd, const guint8 *msgs, gsize len);
+__attribute__((noinline)) void nvp_bench_doorbell_round(GMainContext *ctx, int cfd,
+                                                        const guint8 *msgs, gsize len);
 
 __attribute__((noinline)) void
 nvp_bench_doorbell_round(GMainContext *ctx, int cfd, const guint8 *msgs, gsize len)
@@ -396,10 +424,12 @@ run_doorbell(guint64 iters, guint batch)
 
     {
         /* negotiate as QEMU does */
-        static const char caps[] = "{\"capabilities\":{\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,"
-                                   "\"pgsizes\":4096,\"max_dma_maps\":65535}}";
+        static const char caps[] =
+            "{\"capabilities\":{\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,"
+            "\"pgsizes\":4096,\"max_dma_maps\":65535}}";
         guint8 buf[256];
-        NvpVfuHdr h = { .id = 1, .command = NVP_VFU_CMD_VERSION,
+        NvpVfuHdr h = { .id = 1,
+                        .command = NVP_VFU_CMD_VERSION,
                         .size = (guint32)(sizeof(NvpVfuHdr) + 4 + sizeof(caps)) };
         NvpVfuVersion v = { 0, 0 };
 
@@ -413,11 +443,13 @@ run_doorbell(guint64 iters, guint batch)
     }
 
     for (guint i = 0; i < batch; i++) {
-        NvpVfuHdr h = { .id = (guint16)i, .command = NVP_VFU_CMD_REGION_WRITE,
+        NvpVfuHdr h = { .id = (guint16)i,
+                        .command = NVP_VFU_CMD_REGION_WRITE,
                         .size = (guint32)(sizeof(NvpVfuHdr) + sizeof(NvpVfuRegionRw) + 4),
                         .flags = NVP_VFU_FLAG_NO_REPLY };
         NvpVfuRegionRw rw = { .offset = nvp_nvme_sq_doorbell_offset(1, 0),
-                              .region = VFIO_PCI_BAR0_REGION_INDEX, .count = 4 };
+                              .region = VFIO_PCI_BAR0_REGION_INDEX,
+                              .count = 4 };
         guint32 value = i % DEPTH;
 
         g_byte_array_append(stream, (const guint8 *)&h, sizeof(h));
@@ -432,8 +464,10 @@ run_doorbell(guint64 iters, guint batch)
     t1 = g_get_monotonic_time();
     MEASURE_END();
     if (ep.n_sq_tail != rounds * batch) {
-        fprintf(stderr, "bench: %" G_GUINT64_FORMAT " doorbells reached the register file, expected %"
-                G_GUINT64_FORMAT "\n", ep.n_sq_tail, rounds * batch);
+        fprintf(stderr,
+                "bench: %" G_GUINT64_FORMAT
+                " doorbells reached the register file, expected %" G_GUINT64_FORMAT "\n",
+                ep.n_sq_tail, rounds * batch);
         exit(1);
     }
     printf("iterations %" G_GUINT64_FORMAT "\n", rounds * batch);
@@ -451,7 +485,8 @@ main(int argc, char **argv)
     gint64 t0, t1;
 
     if (iters == 0) {
-        fprintf(stderr, "usage: nvp-bench strict-SHAPE|admin-identify|doorbell|doorbell-batch32 ITERATIONS\n");
+        fprintf(stderr, "usage: nvp-bench strict-SHAPE|admin-identify|doorbell|doorbell-batch32 "
+                        "ITERATIONS\n");
         return 2;
     }
     if (g_str_has_prefix(what, "strict-")) {
@@ -472,7 +507,9 @@ main(int argc, char **argv)
         struct nvme_id_ns hw_ns;
         NvpRegs regs;
         g_autoptr(NvpAdmin) admin = admin_setup(&regs, &hw_id, &hw_ns);
-        NvpNvmeSqe cmd = { .opcode = nvme_admin_identify, .cid = 1, .prp1 = 0x3000, .cdw10 = NVME_IDENTIFY_CNS_CTRL };
+        NvpNvmeSqe cmd = {
+            .opcode = nvme_admin_identify, .cid = 1, .prp1 = 0x3000, .cdw10 = NVME_IDENTIFY_CNS_CTRL
+        };
 
         nvp_bench_admin_one(admin, &cmd);
         MEASURE_BEGIN();
@@ -482,10 +519,10 @@ main(int argc, char **argv)
         t1 = g_get_monotonic_time();
         MEASURE_END();
     } else if (g_str_equal(what, "doorbell")) {
-        run_doorbell(iters, 1);            /* one message per wakeup (QD1) */
+        run_doorbell(iters, 1); /* one message per wakeup (QD1) */
         return 0;
     } else if (g_str_equal(what, "doorbell-batch32")) {
-        run_doorbell(iters, 32);           /* 32 queued messages per wakeup */
+        run_doorbell(iters, 32); /* 32 queued messages per wakeup */
         return 0;
     } else {
         fprintf(stderr, "unknown case '%s'\n", what);

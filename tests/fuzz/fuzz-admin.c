@@ -22,7 +22,7 @@ typedef struct {
 typedef struct {
     HwPair pairs[NVP_ADMIN_MAX_IO_QUEUES + 1];
     guint n_live;
-    guint16 next_status;     /* what the next create_qpair returns */
+    guint16 next_status; /* what the next create_qpair returns */
 } Backend;
 
 static FuzzGuest G;
@@ -36,7 +36,7 @@ be_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
     FUZZ_CHECK(!b->pairs[qp->sqid].live);
     FUZZ_CHECK(qp->cqid >= 1 && qp->cqid <= N_QPAIRS);
     for (guint q = 1; q <= N_QPAIRS; q++)
-        FUZZ_CHECK(!(b->pairs[q].live && b->pairs[q].cqid == qp->cqid));  /* one CQ per SQ */
+        FUZZ_CHECK(!(b->pairs[q].live && b->pairs[q].cqid == qp->cqid)); /* one CQ per SQ */
     FUZZ_CHECK(qp->sq_entries >= 2 && qp->sq_entries <= MQES + 1);
     FUZZ_CHECK(qp->cq_entries >= 2 && qp->cq_entries <= MQES + 1);
     FUZZ_CHECK(qp->sq_gpa % NVP_PAGE_SIZE == 0 && qp->cq_gpa % NVP_PAGE_SIZE == 0);
@@ -47,7 +47,7 @@ be_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
         FUZZ_CHECK(qp->vector < N_VECTORS);
     if (b->next_status)
         return b->next_status;
-    b->pairs[qp->sqid] = (HwPair) { .live = TRUE, .cqid = qp->cqid };
+    b->pairs[qp->sqid] = (HwPair){ .live = TRUE, .cqid = qp->cqid };
     b->n_live++;
     return 0;
 }
@@ -86,7 +86,7 @@ be_io_figures(gpointer data, NvpAdminIoFigures *out)
 }
 
 static const NvpAdminBackend backend = {
-    .map = NULL,             /* both_map below */
+    .map = NULL, /* both_map below */
     .create_qpair = be_create_qpair,
     .delete_qpair = be_delete_qpair,
     .abort = be_abort,
@@ -97,7 +97,7 @@ static const NvpAdminBackend backend = {
 /* Admin passes one data pointer to every callback: the map needs the guest, the rest the
  * backend, so the harness uses one struct holding both. */
 typedef struct {
-    Backend b;       /* first member: the callbacks above cast data to Backend * */
+    Backend b; /* first member: the callbacks above cast data to Backend * */
     FuzzGuest *g;
 } Both;
 
@@ -220,7 +220,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     hw_id.vwc = p[1] & 1;
     p += 2;
 
-    cfg = (NvpAdminConfig) {
+    cfg = (NvpAdminConfig){
         .hw_id = &hw_id,
         .hw_ns = &hw_ns,
         .lba_count = 262144,
@@ -229,7 +229,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         .n_vectors = N_VECTORS,
         .cntlid = 1,
         .mqes = MQES,
-        .serial = "FUZZ-SERIAL-0123456789",   /* longer than 20: truncated */
+        .serial = "FUZZ-SERIAL-0123456789", /* longer than 20: truncated */
         .model = "virt-nvmepool slice",
         .subnqn = "nqn.2026-11.org.example:fuzz",
     };

@@ -22,8 +22,8 @@
 
 typedef struct {
     NvpVfuDmaTable *dma;
-    guint8 *ram;   /* the RAM region as the agent maps it */
-    guint8 *ro;    /* a writable alias of the read-only region, for the harness */
+    guint8 *ram; /* the RAM region as the agent maps it */
+    guint8 *ro;  /* a writable alias of the read-only region, for the harness */
 } FuzzGuest;
 
 static inline void *
@@ -43,10 +43,12 @@ fuzz_guest_init(FuzzGuest *g)
 
     g->dma = nvp_vfu_dma_table_new(16);
     fd = fuzz_memfd(FUZZ_RAM_SIZE);
-    FUZZ_CHECK(nvp_vfu_dma_table_add(g->dma, FUZZ_RAM_GPA, FUZZ_RAM_SIZE, fd, 0, TRUE, TRUE, NULL) == 0);
+    FUZZ_CHECK(
+        nvp_vfu_dma_table_add(g->dma, FUZZ_RAM_GPA, FUZZ_RAM_SIZE, fd, 0, TRUE, TRUE, NULL) == 0);
     FUZZ_CHECK(nvp_vfu_dma_table_add(g->dma, FUZZ_NOFD_GPA, 0x4000, -1, 0, TRUE, TRUE, NULL) == 0);
     fd = fuzz_memfd(FUZZ_RO_SIZE);
-    FUZZ_CHECK(nvp_vfu_dma_table_add(g->dma, FUZZ_RO_GPA, FUZZ_RO_SIZE, fd, 0, TRUE, FALSE, NULL) == 0);
+    FUZZ_CHECK(nvp_vfu_dma_table_add(g->dma, FUZZ_RO_GPA, FUZZ_RO_SIZE, fd, 0, TRUE, FALSE, NULL) ==
+               0);
     fd = fuzz_memfd(0x4000);
     FUZZ_CHECK(nvp_vfu_dma_table_add(g->dma, FUZZ_FAR_GPA, 0x4000, fd, 0, TRUE, TRUE, NULL) == 0);
     g->ram = nvp_vfu_dma_table_translate(g->dma, FUZZ_RAM_GPA, FUZZ_RAM_SIZE, TRUE);

@@ -87,8 +87,8 @@ oracle(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, const NvpNvmeSqe *out, NvpSqe
     FUZZ_CHECK(v < NVP_SQE_LAST);
     FUZZ_CHECK(nvp_sqe_verdict_to_string(v) != NULL);
     FUZZ_CHECK(out->cid == in->cid);
-    FUZZ_CHECK(out->flags == 0);            /* no fused ops, no SGL reaches the SSD */
-    FUZZ_CHECK(out->mptr == 0);             /* no metadata pointer: it would be a raw DMA address */
+    FUZZ_CHECK(out->flags == 0); /* no fused ops, no SGL reaches the SSD */
+    FUZZ_CHECK(out->mptr == 0);  /* no metadata pointer: it would be a raw DMA address */
     FUZZ_CHECK(out->cdw2 == 0 && out->cdw3 == 0);
     FUZZ_CHECK(out->cdw14 == 0 && out->cdw15 == 0); /* no PI reference tags / app tags */
 
@@ -177,7 +177,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         return 0;
 
     n_slots = 1 + data[2] % MAX_SLOTS;
-    ctx = (NvpSqeCtx) {
+    ctx = (NvpSqeCtx){
         .hw_nsid = 7,
         .lba_start = (data[3] & 1) ? G_MAXUINT64 / 2 - 1 : 1000000,
         .lba_count = counts[((data[3] >> 1) & 7) % G_N_ELEMENTS(counts)],

@@ -277,7 +277,7 @@ make_fd(guint kind, const guint8 *img, gsize img_len, gboolean *shrink_later)
     case 1:
         return eventfd(0, EFD_CLOEXEC);
     default:
-        return open("/dev/null", O_RDWR | O_CLOEXEC);   /* neither memfd nor eventfd */
+        return open("/dev/null", O_RDWR | O_CLOEXEC); /* neither memfd nor eventfd */
     }
 }
 
@@ -321,9 +321,16 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     fds_before = count_fds();
     memset(&hw_id, 0x11, sizeof(hw_id));
     memset(&hw_ns, 0, sizeof(hw_ns));
-    acfg = (NvpAdminConfig) { .hw_id = &hw_id, .hw_ns = &hw_ns, .lba_count = 2048,
-                              .max_transfer = 65536, .n_qpairs = N_QPAIRS, .n_vectors = N_VECTORS,
-                              .cntlid = 1, .mqes = 63, .serial = "FUZZ", .model = "fuzz" };
+    acfg = (NvpAdminConfig){ .hw_id = &hw_id,
+                             .hw_ns = &hw_ns,
+                             .lba_count = 2048,
+                             .max_transfer = 65536,
+                             .n_qpairs = N_QPAIRS,
+                             .n_vectors = N_VECTORS,
+                             .cntlid = 1,
+                             .mqes = 63,
+                             .serial = "FUZZ",
+                             .model = "fuzz" };
     nvp_regs_init(&s.regs, &rcfg);
     s.admin = nvp_admin_new(&acfg, &s.regs, &slice_backend, &s);
     s.pci = nvp_vctrl_pci_new(&pcfg, NULL);
@@ -371,10 +378,10 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         if (len > 0 || n_fds)
             (void)sendmsg(sv[1], &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (!(ctl & 0x80))
-            pump(sv[1]);   /* the server takes the fds before the client plays its trick */
+            pump(sv[1]); /* the server takes the fds before the client plays its trick */
         for (guint i = 0; i < n_fds; i++) {
             if (shrink[i])
-                (void)ftruncate(fds[i], 0);   /* a hostile client shrinks a mapped memfd */
+                (void)ftruncate(fds[i], 0); /* a hostile client shrinks a mapped memfd */
             close(fds[i]);
         }
         p += 3 + len;
@@ -392,7 +399,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         NvpVfuServerStats st;
 
         nvp_vfu_server_get_stats(s.server, &st);
-        fprintf(stderr, "messages %" G_GUINT64_FORMAT " errors %" G_GUINT64_FORMAT
+        fprintf(stderr,
+                "messages %" G_GUINT64_FORMAT " errors %" G_GUINT64_FORMAT
                 " admin commands %" G_GUINT64_FORMAT " doorbells %" G_GUINT64_FORMAT "\n",
                 st.n_messages, st.n_errors, nvp_admin_get_stats(s.admin)->commands,
                 s.regs.n_doorbells);
