@@ -24,7 +24,7 @@
 
 #define CMD_MEMORY 0x0002
 #define CMD_MASTER 0x0004
-#define CMD_WRITABLE 0x0546        /* memory, bus master, parity, SERR, INTx disable */
+#define CMD_WRITABLE 0x0546 /* memory, bus master, parity, SERR, INTx disable */
 #define STATUS_CAP_LIST 0x0010
 #define STATUS_W1C 0xf900
 
@@ -35,7 +35,7 @@
 #define EXP_CAP_ID 0x10
 #define MSIX_CTRL_ENABLE 0x8000
 #define MSIX_CTRL_MASKALL 0x4000
-#define EXP_SIZE 0x3c              /* PCIe capability version 2 */
+#define EXP_SIZE 0x3c /* PCIe capability version 2 */
 
 /* NVMe registers of the stub (NVMe 1.4 section 3.1) */
 #define NVME_REG_CAP 0x00
@@ -56,10 +56,10 @@ struct _NvpVctrlPci {
     guint8 w1c[NVP_VCTRL_PCI_CONFIG_SIZE];
 
     guint64 bar4_size;
-    guint32 msix_table_size;   /* bytes */
+    guint32 msix_table_size; /* bytes */
     guint32 pba_offset;
     guint32 pba_size;
-    guint8 *msix_table;        /* only for clients that do not emulate it */
+    guint8 *msix_table; /* only for clients that do not emulate it */
 
     NvpVctrlPciBarFunc bar0_func;
     gpointer bar0_data;
@@ -148,7 +148,7 @@ init_config(NvpVctrlPci *pci)
     put16(c, CFG_SUBSYS_VENDOR, pci->cfg.subsys_vendor_id);
     put16(c, CFG_SUBSYS, pci->cfg.subsys_id);
     c[CFG_CAP_PTR] = NVP_VCTRL_PCI_CAP_PM;
-    pci->wmask[CFG_INT_LINE] = 0xff;   /* interrupt pin 0: no INTx, MSI-X only */
+    pci->wmask[CFG_INT_LINE] = 0xff; /* interrupt pin 0: no INTx, MSI-X only */
 
     /* Power management, version 3, D0/D3hot, No_Soft_Reset */
     c[NVP_VCTRL_PCI_CAP_PM] = PM_CAP_ID;
@@ -168,21 +168,21 @@ init_config(NvpVctrlPci *pci)
     /* PCI Express v2, endpoint, 2.5 GT/s x1, no FLR, no extended capabilities */
     c[NVP_VCTRL_PCI_CAP_EXP] = EXP_CAP_ID;
     c[NVP_VCTRL_PCI_CAP_EXP + 1] = 0;
-    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x02, 0x0002);            /* version 2, type endpoint */
-    put32(c, NVP_VCTRL_PCI_CAP_EXP + 0x04, 0x00008000);        /* devcap: MPS 128, RBER */
-    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x08, 0x2000);            /* devctl: MRRS 512 */
+    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x02, 0x0002);     /* version 2, type endpoint */
+    put32(c, NVP_VCTRL_PCI_CAP_EXP + 0x04, 0x00008000); /* devcap: MPS 128, RBER */
+    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x08, 0x2000);     /* devctl: MRRS 512 */
     put16(pci->wmask, NVP_VCTRL_PCI_CAP_EXP + 0x08, 0x79ff);
-    put16(pci->w1c, NVP_VCTRL_PCI_CAP_EXP + 0x0a, 0x000f);      /* devsta error bits */
-    put32(c, NVP_VCTRL_PCI_CAP_EXP + 0x0c, 0x00000011);        /* linkcap: 2.5 GT/s, x1 */
+    put16(pci->w1c, NVP_VCTRL_PCI_CAP_EXP + 0x0a, 0x000f); /* devsta error bits */
+    put32(c, NVP_VCTRL_PCI_CAP_EXP + 0x0c, 0x00000011);    /* linkcap: 2.5 GT/s, x1 */
     put16(pci->wmask, NVP_VCTRL_PCI_CAP_EXP + 0x10, 0x01c3);
-    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x12, 0x0011);            /* linksta: 2.5 GT/s, x1 */
-    put32(c, NVP_VCTRL_PCI_CAP_EXP + 0x2c, 0x00000002);        /* linkcap2: 2.5 GT/s */
-    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x30, 0x0001);            /* linkctl2: target 2.5 GT/s */
+    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x12, 0x0011);     /* linksta: 2.5 GT/s, x1 */
+    put32(c, NVP_VCTRL_PCI_CAP_EXP + 0x2c, 0x00000002); /* linkcap2: 2.5 GT/s */
+    put16(c, NVP_VCTRL_PCI_CAP_EXP + 0x30, 0x0001);     /* linkctl2: target 2.5 GT/s */
     G_STATIC_ASSERT(NVP_VCTRL_PCI_CAP_EXP + EXP_SIZE <= 0x100);
 
     memset(pci->msix_table, 0, pci->msix_table_size);
     for (guint i = 0; i < n; i++)
-        put32(pci->msix_table, i * 16 + 12, 1);   /* vector control: masked */
+        put32(pci->msix_table, i * 16 + 12, 1); /* vector control: masked */
 }
 
 static void
@@ -209,8 +209,8 @@ nvp_vctrl_pci_new(const NvpVctrlPciConfig *cfg, GError **error)
     }
     if (bar0 < NVP_VCTRL_PCI_BAR0_MIN_SIZE || (bar0 & (bar0 - 1)) || bar0 > G_MAXUINT32 + 1ull) {
         g_set_error(error, NVP_VFU_ERROR, NVP_VFU_ERROR_INVALID,
-                    "BAR0 size %" G_GUINT64_FORMAT " is not a power of two of at least %u",
-                    bar0, NVP_VCTRL_PCI_BAR0_MIN_SIZE);
+                    "BAR0 size %" G_GUINT64_FORMAT " is not a power of two of at least %u", bar0,
+                    NVP_VCTRL_PCI_BAR0_MIN_SIZE);
         return NULL;
     }
 
@@ -316,7 +316,7 @@ stub_bar0_access(NvpVctrlPci *pci, guint64 offset, guint8 *buf, guint32 len, gbo
     if (offset >= NVME_DOORBELLS) {
         if (!is_write)
             memset(buf, 0, len);
-        return 0;   /* doorbells of a controller that is not ready: ignored */
+        return 0; /* doorbells of a controller that is not ready: ignored */
     }
     if (offset + len > sizeof(regs)) {
         if (!is_write)
@@ -363,7 +363,7 @@ stub_bar0_access(NvpVctrlPci *pci, guint64 offset, guint8 *buf, guint32 len, gbo
             pci->stub_acq = (pci->stub_acq & 0xffffffffull) | ((guint64)lo << 32);
             break;
         default:
-            break;   /* read-only */
+            break; /* read-only */
         }
         return 0;
     }
@@ -396,7 +396,7 @@ msix_bar_access(NvpVctrlPci *pci, guint64 offset, guint8 *buf, guint32 len, gboo
         return 0;
     }
     if (is_write)
-        return 0;   /* PBA and the holes are read-only */
+        return 0; /* PBA and the holes are read-only */
     memset(buf, 0, len);
     if (offset >= pci->pba_offset && offset + len <= (guint64)pci->pba_offset + pci->pba_size &&
         pci->server) {
@@ -414,8 +414,8 @@ msix_bar_access(NvpVctrlPci *pci, guint64 offset, guint8 *buf, guint32 len, gboo
 }
 
 int
-nvp_vctrl_pci_region_access(NvpVctrlPci *pci, guint region, guint64 offset, void *buf,
-                            guint32 len, gboolean is_write)
+nvp_vctrl_pci_region_access(NvpVctrlPci *pci, guint region, guint64 offset, void *buf, guint32 len,
+                            gboolean is_write)
 {
     switch (region) {
     case VFIO_PCI_CONFIG_REGION_INDEX:

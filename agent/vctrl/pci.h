@@ -13,16 +13,16 @@
  * can set its own through NvpVctrlPciConfig. The Linux nvme driver binds by class code (01:08:02),
  * so any ID works, and this pair matches no nvme quirk entry. */
 #define NVP_VCTRL_PCI_VENDOR_ID 0x4e56
-#define NVP_VCTRL_PCI_DEVICE_ID 0x5056           /* "PV": pool virtual */
+#define NVP_VCTRL_PCI_DEVICE_ID 0x5056 /* "PV": pool virtual */
 #define NVP_VCTRL_PCI_SUBSYS_VENDOR_ID 0x4e56
 #define NVP_VCTRL_PCI_SUBSYS_ID 0x0001
 #define NVP_VCTRL_PCI_REVISION 0x01
-#define NVP_VCTRL_PCI_CLASS 0x010802              /* mass storage, NVM, NVM Express */
+#define NVP_VCTRL_PCI_CLASS 0x010802 /* mass storage, NVM, NVM Express */
 
-#define NVP_VCTRL_PCI_CONFIG_SIZE 4096u           /* PCIe extended config space */
-#define NVP_VCTRL_PCI_BAR0_MIN_SIZE 0x4000u       /* 16 KiB: registers + doorbells */
+#define NVP_VCTRL_PCI_CONFIG_SIZE 4096u     /* PCIe extended config space */
+#define NVP_VCTRL_PCI_BAR0_MIN_SIZE 0x4000u /* 16 KiB: registers + doorbells */
 #define NVP_VCTRL_PCI_MAX_VECTORS 2048u
-#define NVP_VCTRL_PCI_MSIX_BAR 4u                 /* BAR4/5, 64-bit */
+#define NVP_VCTRL_PCI_MSIX_BAR 4u /* BAR4/5, 64-bit */
 
 /* Capability offsets in config space (fixed layout). */
 #define NVP_VCTRL_PCI_CAP_PM 0x40

@@ -21,13 +21,13 @@ struct _NvpVfuConn {
     guint32 max_msg_size;
 
     RxState state;
-    guint8 *rx;        /* reused receive buffer: header + payload */
+    guint8 *rx; /* reused receive buffer: header + payload */
     guint32 rx_cap;
-    guint32 rx_have;   /* bytes of the current message received (also counts discarded ones) */
+    guint32 rx_have; /* bytes of the current message received (also counts discarded ones) */
     NvpVfuMsg msg;
     gboolean msg_live; /* msg handed out and not yet done */
 
-    guint8 *tx;        /* reused reply buffer */
+    guint8 *tx; /* reused reply buffer */
     guint32 tx_cap;
     guint32 tx_len;
     guint32 tx_off;
@@ -198,7 +198,7 @@ nvp_vfu_conn_recv(NvpVfuConn *c, NvpVfuMsg **msg)
             memcpy(&m->hdr, c->rx, sizeof(m->hdr));
             if (m->hdr.size < sizeof(NvpVfuHdr)) {
                 c->msg_live = TRUE;
-                return NVP_VFU_RECV_FATAL;   /* cannot find the next message */
+                return NVP_VFU_RECV_FATAL; /* cannot find the next message */
             }
             if (m->hdr.size > c->max_msg_size) {
                 m->oversized = TRUE;
@@ -277,8 +277,8 @@ gboolean
 nvp_vfu_conn_flush(NvpVfuConn *c)
 {
     while (c->tx_off < c->tx_len) {
-        ssize_t n = send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off,
-                         MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n =
+            send(c->fd, c->tx + c->tx_off, c->tx_len - c->tx_off, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0) {
             if (errno == EINTR)

@@ -9,19 +9,19 @@
 
 typedef struct {
     NvpVfuHdr hdr;
-    guint8 *payload;          /* hdr.size - 16 bytes, in the connection's receive buffer */
+    guint8 *payload; /* hdr.size - 16 bytes, in the connection's receive buffer */
     guint32 payload_len;
     int fds[NVP_VFU_MAX_FDS]; /* received fds; a handler that keeps one sets its slot to -1 */
     guint n_fds;
-    gboolean fds_truncated;   /* more fds than NVP_VFU_MAX_FDS came (the extra were closed) */
-    gboolean oversized;       /* hdr.size exceeded the limit: payload was discarded, len 0 */
+    gboolean fds_truncated; /* more fds than NVP_VFU_MAX_FDS came (the extra were closed) */
+    gboolean oversized;     /* hdr.size exceeded the limit: payload was discarded, len 0 */
 } NvpVfuMsg;
 
 typedef enum {
-    NVP_VFU_RECV_MESSAGE,     /* *msg is complete */
-    NVP_VFU_RECV_AGAIN,       /* would block */
-    NVP_VFU_RECV_CLOSED,      /* peer closed (between messages) */
-    NVP_VFU_RECV_FATAL,       /* stream unusable: I/O error, EOF inside a message, hdr.size < 16 */
+    NVP_VFU_RECV_MESSAGE, /* *msg is complete */
+    NVP_VFU_RECV_AGAIN,   /* would block */
+    NVP_VFU_RECV_CLOSED,  /* peer closed (between messages) */
+    NVP_VFU_RECV_FATAL,   /* stream unusable: I/O error, EOF inside a message, hdr.size < 16 */
 } NvpVfuRecvResult;
 
 typedef struct _NvpVfuConn NvpVfuConn;

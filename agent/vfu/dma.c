@@ -12,7 +12,7 @@
 #include "agent/vfu/proto.h"
 
 struct _NvpVfuDmaTable {
-    GArray *regions;   /* NvpVfuDmaRegion, sorted by gpa, disjoint */
+    GArray *regions; /* NvpVfuDmaRegion, sorted by gpa, disjoint */
     guint max_regions;
 };
 
@@ -90,8 +90,12 @@ int
 nvp_vfu_dma_table_add(NvpVfuDmaTable *t, guint64 gpa, guint64 size, int fd, guint64 fd_offset,
                       gboolean readable, gboolean writable, const NvpVfuDmaRegion **out)
 {
-    NvpVfuDmaRegion r = { .gpa = gpa, .size = size, .fd = -1, .fd_offset = fd_offset,
-                          .readable = readable, .writable = writable };
+    NvpVfuDmaRegion r = { .gpa = gpa,
+                          .size = size,
+                          .fd = -1,
+                          .fd_offset = fd_offset,
+                          .readable = readable,
+                          .writable = writable };
     guint idx;
 
     if (size == 0 || !aligned(gpa) || !aligned(size) || gpa + size < gpa)
@@ -126,12 +130,15 @@ nvp_vfu_dma_table_add(NvpVfuDmaTable *t, guint64 gpa, guint64 size, int fd, guin
             return EINVAL;
         if ((guint64)st.st_size < fd_offset + size)
             return EINVAL;
-        /* A memfd that can still shrink could SIGBUS us later: seal it against shrinking
-         * (QEMU's memory-backend-memfd seals by default; this covers seal=off). Files that
-         * cannot be sealed (hugetlbfs, tmpfs files) are taken as they are. */
+        /* A file that can still shrink under our mapping would SIGBUS the agent (and with it
+         * every slice): require F_SEAL_SHRINK, adding it when the memfd allows sealing. QEMU's
+         * memory-backend-memfd (libvirt <source type='memfd'/>) is sealed by default; files
+         * that cannot be sealed (seal=off memfds, plain tmpfs/hugetlbfs files) are refused. */
         seals = fcntl(fd, F_GET_SEALS);
-        if (seals >= 0 && !(seals & F_SEAL_SHRINK))
-            (void)fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK);
+        if (seals >= 0 && !(seals & F_SEAL_SHRINK) && fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK) == 0)
+            seals |= F_SEAL_SHRINK;
+        if (seals < 0 || !(seals & F_SEAL_SHRINK))
+            return EPERM;
         p = mmap(NULL, size, prot, MAP_SHARED, fd, (off_t)fd_offset);
         if (p == MAP_FAILED)
             return errno == ENOMEM ? ENOMEM : EINVAL;
@@ -163,7 +170,7 @@ nvp_vfu_dma_table_remove(NvpVfuDmaTable *t, guint64 gpa, guint64 size, NvpVfuDma
         if (r->gpa >= end)
             break;
         if (r->gpa < gpa || r->gpa + r->size > end)
-            return EINVAL;   /* straddles the range: unmap only whole regions */
+            return EINVAL; /* straddles the range: unmap only whole regions */
         last++;
     }
     if (last == first)

@@ -6,11 +6,11 @@
 #include <glib.h>
 
 typedef struct {
-    guint64 gpa;          /* guest physical (client DMA) address, page aligned */
-    guint64 size;         /* bytes, page multiple, > 0 */
-    void *vaddr;          /* agent mapping of [gpa, gpa+size); NULL for fd-less regions */
-    int fd;               /* owned by the table; -1 for fd-less regions */
-    guint64 fd_offset;    /* file offset of gpa in fd */
+    guint64 gpa;       /* guest physical (client DMA) address, page aligned */
+    guint64 size;      /* bytes, page multiple, > 0 */
+    void *vaddr;       /* agent mapping of [gpa, gpa+size); NULL for fd-less regions */
+    int fd;            /* owned by the table; -1 for fd-less regions */
+    guint64 fd_offset; /* file offset of gpa in fd */
     gboolean readable;
     gboolean writable;
 } NvpVfuDmaRegion;
@@ -27,8 +27,9 @@ void nvp_vfu_dma_table_clear(NvpVfuDmaTable *t, NvpVfuDmaRemovingFunc func, gpoi
 void nvp_vfu_dma_table_free(NvpVfuDmaTable *t); /* clear() without announcements; NULL ok */
 
 /* Adds a region. fd (-1 for none) is taken over on success only. Returns 0 or a positive errno:
- * EINVAL (zero size, unaligned, overflow, no access flags, bad or too small fd), EEXIST (overlaps
- * a region), ENOSPC (max_regions reached), or the mmap errno. *out points into the table. */
+ * EINVAL (zero size, unaligned, overflow, no access flags, bad or too small fd), EPERM (the file
+ * is not sealed against shrinking and cannot be: it could SIGBUS the agent), EEXIST (overlaps a
+ * region), ENOSPC (max_regions reached), or the mmap errno. *out points into the table. */
 int nvp_vfu_dma_table_add(NvpVfuDmaTable *t, guint64 gpa, guint64 size, int fd, guint64 fd_offset,
                           gboolean readable, gboolean writable, const NvpVfuDmaRegion **out);
 /* Removes every region wholly inside [gpa, gpa+size), calling func before each unmap. 0, or

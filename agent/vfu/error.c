@@ -2,4 +2,4 @@
 /* The error domain of agent/vfu. */
 #include "agent/vfu/error.h"
 
-G_DEFINE_QUARK(nvp-vfu-error-quark, nvp_vfu_error)
+G_DEFINE_QUARK(nvp - vfu - error - quark, nvp_vfu_error)

@@ -8,8 +8,8 @@
 GQuark nvp_vfu_error_quark(void);
 
 typedef enum {
-    NVP_VFU_ERROR_FAILED,     /* anything else */
-    NVP_VFU_ERROR_INVALID,    /* bad configuration or argument */
-    NVP_VFU_ERROR_SOCKET,     /* socket, bind, listen, chmod/chown failed */
-    NVP_VFU_ERROR_BUSY,       /* a client is already attached */
+    NVP_VFU_ERROR_FAILED,  /* anything else */
+    NVP_VFU_ERROR_INVALID, /* bad configuration or argument */
+    NVP_VFU_ERROR_SOCKET,  /* socket, bind, listen, chmod/chown failed */
+    NVP_VFU_ERROR_BUSY,    /* a client is already attached */
 } NvpVfuError;

@@ -39,9 +39,9 @@ typedef enum {
 typedef struct {
     guint16 id;
     guint16 command;
-    guint32 size;        /* whole message, header included */
+    guint32 size; /* whole message, header included */
     guint32 flags;
-    guint32 error;       /* errno in an error reply */
+    guint32 error; /* errno in an error reply */
 } NvpVfuHdr;
 G_STATIC_ASSERT(sizeof(NvpVfuHdr) == 16);
 
@@ -54,8 +54,8 @@ G_STATIC_ASSERT(sizeof(NvpVfuVersion) == 4);
 
 typedef struct {
     guint32 argsz;
-    guint32 flags;       /* VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE */
-    guint64 offset;      /* file offset of the fd sent along, 0 without fd */
+    guint32 flags;  /* VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE */
+    guint64 offset; /* file offset of the fd sent along, 0 without fd */
     guint64 iova;
     guint64 size;
 } NvpVfuDmaMap;
@@ -63,7 +63,7 @@ G_STATIC_ASSERT(sizeof(NvpVfuDmaMap) == 32);
 
 typedef struct {
     guint32 argsz;
-    guint32 flags;       /* 0 or VFIO_DMA_UNMAP_FLAG_ALL */
+    guint32 flags; /* 0 or VFIO_DMA_UNMAP_FLAG_ALL */
     guint64 iova;
     guint64 size;
 } NvpVfuDmaUnmap;
@@ -71,7 +71,7 @@ G_STATIC_ASSERT(sizeof(NvpVfuDmaUnmap) == 24);
 
 typedef struct {
     guint32 argsz;
-    guint32 flags;       /* VFIO_DEVICE_FLAGS_* */
+    guint32 flags; /* VFIO_DEVICE_FLAGS_* */
     guint32 num_regions;
     guint32 num_irqs;
 } NvpVfuDeviceInfo;
@@ -79,7 +79,7 @@ G_STATIC_ASSERT(sizeof(NvpVfuDeviceInfo) == 16);
 
 typedef struct {
     guint32 argsz;
-    guint32 flags;       /* VFIO_REGION_INFO_FLAG_* */
+    guint32 flags; /* VFIO_REGION_INFO_FLAG_* */
     guint32 index;
     guint32 cap_offset;
     guint64 size;
@@ -89,7 +89,7 @@ G_STATIC_ASSERT(sizeof(NvpVfuRegionInfo) == 32);
 
 typedef struct {
     guint32 argsz;
-    guint32 flags;       /* VFIO_IRQ_INFO_* */
+    guint32 flags; /* VFIO_IRQ_INFO_* */
     guint32 index;
     guint32 count;
 } NvpVfuIrqInfo;
@@ -97,7 +97,7 @@ G_STATIC_ASSERT(sizeof(NvpVfuIrqInfo) == 16);
 
 typedef struct {
     guint32 argsz;
-    guint32 flags;       /* one VFIO_IRQ_SET_DATA_* | one VFIO_IRQ_SET_ACTION_* */
+    guint32 flags; /* one VFIO_IRQ_SET_DATA_* | one VFIO_IRQ_SET_ACTION_* */
     guint32 index;
     guint32 start;
     guint32 count;

@@ -21,7 +21,7 @@
 #define MAX_MAX_XFER (64u * 1024u * 1024u)
 
 struct _NvpVfuServer {
-    NvpVfuServerConfig cfg;   /* copy; socket_path points to path */
+    NvpVfuServerConfig cfg; /* copy; socket_path points to path */
     char *path;
     const NvpVfuDeviceOps *ops;
     gpointer dev;
@@ -107,7 +107,8 @@ drop_client(NvpVfuServer *s)
     g_clear_pointer(&s->conn, nvp_vfu_conn_free);
     s->negotiated = FALSE;
     g_debug("vfio-user %s: client gone after %" G_GUINT64_FORMAT " messages (%" G_GUINT64_FORMAT
-            " errors)", s->path ? s->path : "-", s->stats.n_messages, s->stats.n_errors);
+            " errors)",
+            s->path ? s->path : "-", s->stats.n_messages, s->stats.n_errors);
     if (s->ops->disconnected)
         s->ops->disconnected(s->dev);
 }
@@ -192,8 +193,8 @@ handle_version(NvpVfuServer *s, NvpVfuMsg *m)
     s->client_caps = caps;
     s->negotiated = TRUE;
     g_debug("vfio-user %s: version 0.0 negotiated (client max_data_xfer %" G_GUINT64_FORMAT
-            ", max_msg_fds %" G_GUINT64_FORMAT ")", s->path ? s->path : "-", caps.max_data_xfer,
-            caps.max_msg_fds);
+            ", max_msg_fds %" G_GUINT64_FORMAT ")",
+            s->path ? s->path : "-", caps.max_data_xfer, caps.max_msg_fds);
     return 0;
 }
 
@@ -219,7 +220,7 @@ handle_dma_map(NvpVfuServer *s, NvpVfuMsg *m)
     if (err)
         return err;
     if (m->n_fds)
-        m->fds[0] = -1;   /* the table owns it now */
+        m->fds[0] = -1; /* the table owns it now */
     if (s->ops->dma_added)
         s->ops->dma_added(s->dev, r);
     return 0;
@@ -328,10 +329,10 @@ is_eventfd(int fd)
 static int
 handle_set_irqs(NvpVfuServer *s, NvpVfuMsg *m)
 {
-    const guint32 data_mask = VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL |
-                              VFIO_IRQ_SET_DATA_EVENTFD;
-    const guint32 action_mask = VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK |
-                                VFIO_IRQ_SET_ACTION_TRIGGER;
+    const guint32 data_mask =
+        VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_DATA_EVENTFD;
+    const guint32 action_mask =
+        VFIO_IRQ_SET_ACTION_MASK | VFIO_IRQ_SET_ACTION_UNMASK | VFIO_IRQ_SET_ACTION_TRIGGER;
     NvpVfuIrqSet req;
     guint32 data, action, total;
     const guint8 *bools = NULL;
@@ -341,8 +342,8 @@ handle_set_irqs(NvpVfuServer *s, NvpVfuMsg *m)
     memcpy(&req, m->payload, sizeof(req));
     data = req.flags & data_mask;
     action = req.flags & action_mask;
-    if (req.argsz < sizeof(req) || (req.flags & ~(data_mask | action_mask)) ||
-        !data || (data & (data - 1)) || !action || (action & (action - 1)))
+    if (req.argsz < sizeof(req) || (req.flags & ~(data_mask | action_mask)) || !data ||
+        (data & (data - 1)) || !action || (action & (action - 1)))
         return EINVAL;
     if (req.index >= s->cfg.n_irq_types)
         return EINVAL;
@@ -369,17 +370,17 @@ handle_set_irqs(NvpVfuServer *s, NvpVfuMsg *m)
         if (m->payload_len != sizeof(req))
             return EINVAL;
         if (action != VFIO_IRQ_SET_ACTION_TRIGGER)
-            return ENOTSUP;   /* mask/unmask notification eventfds are not offered */
+            return ENOTSUP; /* mask/unmask notification eventfds are not offered */
         if (m->n_fds != 0 && m->n_fds != req.count)
             return EINVAL;
         for (guint i = 0; i < m->n_fds; i++) {
             if (!is_eventfd(m->fds[i]))
                 return EINVAL;
         }
-        nvp_vfu_irqs_set_fds(s->irqs, req.index, req.start, req.count,
-                             m->n_fds ? m->fds : NULL, old);
+        nvp_vfu_irqs_set_fds(s->irqs, req.index, req.start, req.count, m->n_fds ? m->fds : NULL,
+                             old);
         for (guint i = 0; i < m->n_fds; i++)
-            m->fds[i] = -1;   /* taken */
+            m->fds[i] = -1; /* taken */
         if (s->ops->irqs_changed)
             s->ops->irqs_changed(s->dev, req.index, req.start, req.count);
         close_fd_array(old);
@@ -601,7 +602,7 @@ conn_ready(gint fd, GIOCondition cond, gpointer data)
             return G_SOURCE_REMOVE;
         }
         if (nvp_vfu_conn_output_pending(s->conn)) {
-            set_conn_watch(s, TRUE);   /* back-pressure: read nothing until the reply is out */
+            set_conn_watch(s, TRUE); /* back-pressure: read nothing until the reply is out */
             return G_SOURCE_REMOVE;
         }
     }
@@ -639,19 +640,19 @@ open_listener(NvpVfuServer *s, GError **error)
     int fd;
 
     if (strlen(s->path) >= sizeof(sa.sun_path)) {
-        g_set_error(error, NVP_VFU_ERROR, NVP_VFU_ERROR_INVALID,
-                    "socket path %s is too long", s->path);
+        g_set_error(error, NVP_VFU_ERROR, NVP_VFU_ERROR_INVALID, "socket path %s is too long",
+                    s->path);
         return FALSE;
     }
     memcpy(sa.sun_path, s->path, strlen(s->path) + 1);
 
     if (lstat(s->path, &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            g_set_error(error, NVP_VFU_ERROR, NVP_VFU_ERROR_SOCKET,
-                        "%s exists and is not a socket", s->path);
+            g_set_error(error, NVP_VFU_ERROR, NVP_VFU_ERROR_SOCKET, "%s exists and is not a socket",
+                        s->path);
             return FALSE;
         }
-        (void)unlink(s->path);   /* stale socket of an earlier run */
+        (void)unlink(s->path); /* stale socket of an earlier run */
     }
 
     fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
@@ -713,10 +714,10 @@ nvp_vfu_server_new(const NvpVfuServerConfig *cfg, const NvpVfuDeviceOps *ops, gp
         s->cfg.max_dma_regions = NVP_VFU_DEFAULT_MAX_DMA_MAPS;
     s->ops = ops;
     s->dev = dev;
-    s->context = g_main_context_ref(cfg->context ? cfg->context
-                                                 : g_main_context_ref_thread_default());
+    s->context =
+        g_main_context_ref(cfg->context ? cfg->context : g_main_context_ref_thread_default());
     if (!cfg->context)
-        g_main_context_unref(s->context);   /* ref_thread_default already took one */
+        g_main_context_unref(s->context); /* ref_thread_default already took one */
     s->listen_fd = -1;
     s->dma = nvp_vfu_dma_table_new(s->cfg.max_dma_regions);
     s->irqs = nvp_vfu_irqs_new(s->cfg.n_irq_types, s->cfg.irq_counts);

@@ -16,25 +16,25 @@
  * ERR (3), REQ (4). All from <linux/vfio.h>. */
 
 typedef struct {
-    guint64 size;            /* 0: region absent (reported with size 0, no access) */
-    guint32 flags;           /* VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE */
+    guint64 size;  /* 0: region absent (reported with size 0, no access) */
+    guint32 flags; /* VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE */
 } NvpVfuRegionConfig;
 
 typedef struct {
     /* Listening socket path; NULL for no listener (clients then come only through
      * nvp_vfu_server_attach_client()). A stale socket file at the path is replaced. */
     const char *socket_path;
-    gboolean set_owner;      /* chown the socket to uid:gid */
+    gboolean set_owner; /* chown the socket to uid:gid */
     uid_t uid;
     gid_t gid;
-    guint mode;              /* socket file mode; 0 means 0600 */
-    guint n_regions;         /* VFIO_PCI_NUM_REGIONS (9) for a PCI device */
+    guint mode;      /* socket file mode; 0 means 0600 */
+    guint n_regions; /* VFIO_PCI_NUM_REGIONS (9) for a PCI device */
     NvpVfuRegionConfig regions[NVP_VFU_MAX_REGIONS];
-    guint n_irq_types;       /* VFIO_PCI_NUM_IRQS (5) for a PCI device */
+    guint n_irq_types; /* VFIO_PCI_NUM_IRQS (5) for a PCI device */
     guint irq_counts[NVP_VFU_MAX_IRQ_TYPES];
-    guint max_dma_regions;   /* 0: NVP_VFU_DEFAULT_MAX_DMA_MAPS */
-    guint32 max_data_xfer;   /* 0: NVP_VFU_DEFAULT_MAX_XFER; largest REGION_READ/WRITE count */
-    GMainContext *context;   /* NULL: the thread-default context at creation */
+    guint max_dma_regions; /* 0: NVP_VFU_DEFAULT_MAX_DMA_MAPS */
+    guint32 max_data_xfer; /* 0: NVP_VFU_DEFAULT_MAX_XFER; largest REGION_READ/WRITE count */
+    GMainContext *context; /* NULL: the thread-default context at creation */
 } NvpVfuServerConfig;
 
 /* Device callbacks; all run in the server's main context, never re-entered, and must not free the
@@ -44,14 +44,14 @@ typedef struct {
      * or -errno (sent to the client as the error of the reply). */
     int (*region_access)(gpointer dev, guint region, guint64 offset, void *buf, guint32 len,
                          gboolean is_write);
-    void (*dma_added)(gpointer dev, const NvpVfuDmaRegion *r);    /* after DMA_MAP installed it */
+    void (*dma_added)(gpointer dev, const NvpVfuDmaRegion *r); /* after DMA_MAP installed it */
     /* BEFORE a region is unmapped (DMA_UNMAP, disconnect, server free): stop every hardware queue
      * and DMA that can reach it. The region is still mapped during the call. */
     void (*dma_removing)(gpointer dev, const NvpVfuDmaRegion *r);
     /* eventfds of [start, start+count) of irq_index were set or cleared (also on disconnect);
      * nvp_vfu_irq_eventfd() already returns the new state, old fds are still open during the call */
     void (*irqs_changed)(gpointer dev, guint irq_index, guint start, guint count);
-    void (*reset)(gpointer dev);                                  /* DEVICE_RESET */
+    void (*reset)(gpointer dev); /* DEVICE_RESET */
     /* client gone: every DMA region was announced removing and is unmapped, irqs cleared */
     void (*disconnected)(gpointer dev);
 } NvpVfuDeviceOps;
@@ -60,12 +60,12 @@ typedef struct _NvpVfuServer NvpVfuServer;
 
 /* Statistics of one server (since creation). */
 typedef struct {
-    guint64 n_messages;       /* commands received */
-    guint64 n_errors;         /* error replies sent (or due but suppressed by NO_REPLY) */
+    guint64 n_messages; /* commands received */
+    guint64 n_errors;   /* error replies sent (or due but suppressed by NO_REPLY) */
     guint64 n_region_writes;
     guint64 n_region_reads;
-    guint64 n_clients;        /* clients accepted */
-    guint64 n_disconnects;    /* clients dropped for protocol violations */
+    guint64 n_clients;     /* clients accepted */
+    guint64 n_disconnects; /* clients dropped for protocol violations */
 } NvpVfuServerStats;
 
 NvpVfuServer *nvp_vfu_server_new(const NvpVfuServerConfig *cfg, const NvpVfuDeviceOps *ops,

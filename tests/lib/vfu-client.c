@@ -13,9 +13,9 @@
 #include <unistd.h>
 
 /* What QEMU 11.1's client proposes (hw/vfio-user/proxy.c caps_json()). */
-#define QEMU_CAPS                                                                          \
-    "{\"capabilities\":{\"migration\":{\"pgsize\":4096,\"max_bitmap_size\":268435456},"    \
-    "\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,\"pgsizes\":4096,"                  \
+#define QEMU_CAPS \
+    "{\"capabilities\":{\"migration\":{\"pgsize\":4096,\"max_bitmap_size\":268435456}," \
+    "\"max_msg_fds\":16,\"max_data_xfer_size\":1048576,\"pgsizes\":4096," \
     "\"max_dma_maps\":65535,\"write_multiple\":true}}"
 
 struct _NvpTestVfuClient {
@@ -27,8 +27,7 @@ struct _NvpTestVfuClient {
     GByteArray *rx;
 };
 
-static void
-set_error(NvpTestVfuClient *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
+static void set_error(NvpTestVfuClient *c, const char *fmt, ...) G_GNUC_PRINTF(2, 3);
 
 static void
 set_error(NvpTestVfuClient *c, const char *fmt, ...)
@@ -161,7 +160,7 @@ nvp_test_vfu_client_send_raw(NvpTestVfuClient *c, const void *buf, gsize len, co
             continue;
         }
         off += (gsize)n;
-        mh.msg_control = NULL;   /* fds go with the first byte only */
+        mh.msg_control = NULL; /* fds go with the first byte only */
         mh.msg_controllen = 0;
     }
     return TRUE;
@@ -336,11 +335,15 @@ nvp_test_vfu_client_negotiate(NvpTestVfuClient *c, const char *caps_json, char *
 }
 
 int
-nvp_test_vfu_client_dma_map(NvpTestVfuClient *c, guint64 iova, guint64 size, int fd,
-                            guint64 offset, guint32 flags)
+nvp_test_vfu_client_dma_map(NvpTestVfuClient *c, guint64 iova, guint64 size, int fd, guint64 offset,
+                            guint32 flags)
 {
     NvpVfuDmaMap m = {
-        .argsz = sizeof(m), .flags = flags, .offset = offset, .iova = iova, .size = size,
+        .argsz = sizeof(m),
+        .flags = flags,
+        .offset = offset,
+        .iova = iova,
+        .size = size,
     };
 
     return nvp_test_vfu_client_request(c, NVP_VFU_CMD_DMA_MAP, 0, &m, sizeof(m),
@@ -352,8 +355,7 @@ nvp_test_vfu_client_dma_unmap(NvpTestVfuClient *c, guint64 iova, guint64 size, g
 {
     NvpVfuDmaUnmap m = { .argsz = sizeof(m), .flags = flags, .iova = iova, .size = size };
 
-    return nvp_test_vfu_client_request(c, NVP_VFU_CMD_DMA_UNMAP, 0, &m, sizeof(m), NULL, 0,
-                                       NULL);
+    return nvp_test_vfu_client_request(c, NVP_VFU_CMD_DMA_UNMAP, 0, &m, sizeof(m), NULL, 0, NULL);
 }
 
 /* Request with a fixed-size payload whose reply has the same layout. */
@@ -429,15 +431,18 @@ nvp_test_vfu_client_set_irqs(NvpTestVfuClient *c, guint32 flags, guint index, gu
     gsize extra = (flags & VFIO_IRQ_SET_DATA_BOOL) && bools ? count : 0;
     g_autofree guint8 *p = g_malloc0(sizeof(NvpVfuIrqSet) + extra);
     NvpVfuIrqSet s = {
-        .argsz = (guint32)(sizeof(s) + extra), .flags = flags, .index = index, .start = start,
+        .argsz = (guint32)(sizeof(s) + extra),
+        .flags = flags,
+        .index = index,
+        .start = start,
         .count = count,
     };
 
     memcpy(p, &s, sizeof(s));
     if (extra)
         memcpy(p + sizeof(s), bools, extra);
-    return nvp_test_vfu_client_request(c, NVP_VFU_CMD_DEVICE_SET_IRQS, 0, p, sizeof(s) + extra,
-                                       fds, n_fds, NULL);
+    return nvp_test_vfu_client_request(c, NVP_VFU_CMD_DEVICE_SET_IRQS, 0, p, sizeof(s) + extra, fds,
+                                       n_fds, NULL);
 }
 
 int
@@ -469,8 +474,8 @@ nvp_test_vfu_client_region_read(NvpTestVfuClient *c, guint region, guint64 offse
 }
 
 int
-nvp_test_vfu_client_region_write(NvpTestVfuClient *c, guint region, guint64 offset,
-                                 const void *buf, guint32 count, gboolean posted)
+nvp_test_vfu_client_region_write(NvpTestVfuClient *c, guint region, guint64 offset, const void *buf,
+                                 guint32 count, gboolean posted)
 {
     g_autofree guint8 *p = g_malloc(sizeof(NvpVfuRegionRw) + count);
     NvpVfuRegionRw rw = { .offset = offset, .region = region, .count = count };

@@ -57,5 +57,5 @@ int nvp_test_vfu_client_region_write(NvpTestVfuClient *c, guint region, guint64 
 int nvp_test_vfu_client_reset(NvpTestVfuClient *c);
 
 /* Helpers for tests. */
-int nvp_test_memfd_new(gsize size, void **map);   /* memfd of size bytes, mapped shared */
-guint nvp_test_count_fds(void);                   /* entries in /proc/self/fd */
+int nvp_test_memfd_new(gsize size, void **map); /* memfd of size bytes, mapped shared */
+guint nvp_test_count_fds(void);                 /* entries in /proc/self/fd */

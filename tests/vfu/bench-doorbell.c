@@ -42,8 +42,8 @@ server_thread(gpointer data)
     NvpVfuServerConfig cfg = { .n_regions = 1, .context = s->ctx };
 
     g_main_context_push_thread_default(s->ctx);
-    cfg.regions[0] = (NvpVfuRegionConfig){ 0x4000, VFIO_REGION_INFO_FLAG_READ |
-                                                       VFIO_REGION_INFO_FLAG_WRITE };
+    cfg.regions[0] =
+        (NvpVfuRegionConfig){ 0x4000, VFIO_REGION_INFO_FLAG_READ | VFIO_REGION_INFO_FLAG_WRITE };
     s->server = nvp_vfu_server_new(&cfg, &ops, s, NULL);
     g_assert_true(nvp_vfu_server_attach_client(s->server, s->fd, NULL));
     g_mutex_lock(&s->lock);
@@ -93,7 +93,7 @@ main(int argc, char **argv)
     t0 = g_get_monotonic_time();
     for (guint32 i = 1; i <= n; i++)
         nvp_test_vfu_client_region_write(c, 0, 0x1000, &i, 4, TRUE);
-    nvp_test_vfu_client_region_read(c, 0, 0x1000, &v, 4);   /* drains the posted writes */
+    nvp_test_vfu_client_region_read(c, 0, 0x1000, &v, 4); /* drains the posted writes */
     t1 = g_get_monotonic_time();
     printf("# posted doorbell writes: %u in %.3f s = %.0f msg/s (%.2f us each), last=%u\n", n,
            (t1 - t0) / 1e6, n / ((t1 - t0) / 1e6), (double)(t1 - t0) / n, v);

@@ -107,7 +107,7 @@ test_regions(Fixture *f, gconstpointer data)
     g_assert_cmpint(nvp_test_vfu_client_get_region_info(f->client, BAR0, &ri), ==, 0);
     g_assert_cmpuint(ri.size, ==, NVP_VCTRL_PCI_BAR0_MIN_SIZE);
     g_assert_cmpint(nvp_test_vfu_client_get_region_info(f->client, BAR4, &ri), ==, 0);
-    g_assert_cmpuint(ri.size, ==, 8192);   /* 17 vectors: table page + PBA page */
+    g_assert_cmpuint(ri.size, ==, 8192); /* 17 vectors: table page + PBA page */
     g_assert_cmpint(nvp_test_vfu_client_get_region_info(f->client, CFG, &ri), ==, 0);
     g_assert_cmpuint(ri.size, ==, NVP_VCTRL_PCI_CONFIG_SIZE);
     for (guint i = 1; i <= VFIO_PCI_VGA_REGION_INDEX; i++) {
@@ -116,15 +116,20 @@ test_regions(Fixture *f, gconstpointer data)
         g_assert_cmpint(nvp_test_vfu_client_get_region_info(f->client, i, &ri), ==, 0);
         g_assert_cmpuint(ri.size, ==, 0);
     }
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_MSIX_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_MSIX_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, N_VECTORS);
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_INTX_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_INTX_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, 0);
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_MSI_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_MSI_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, 0);
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_ERR_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_ERR_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, 1);
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_REQ_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_REQ_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, 1);
 }
 
@@ -142,14 +147,14 @@ test_config_header(Fixture *f, gconstpointer data)
     g_assert_cmphex(c[2] | c[3] << 8, ==, NVP_VCTRL_PCI_DEVICE_ID);
     g_assert_cmphex(c[0x2c] | c[0x2d] << 8, ==, NVP_VCTRL_PCI_SUBSYS_VENDOR_ID);
     g_assert_cmphex(c[0x2e] | c[0x2f] << 8, ==, NVP_VCTRL_PCI_SUBSYS_ID);
-    g_assert_cmphex(c[0x09], ==, 0x02);   /* NVM Express */
+    g_assert_cmphex(c[0x09], ==, 0x02); /* NVM Express */
     g_assert_cmphex(c[0x0a], ==, 0x08);
     g_assert_cmphex(c[0x0b], ==, 0x01);
-    g_assert_cmphex(c[0x0e], ==, 0x00);   /* type 0, single function */
-    g_assert_true(c[0x06] & 0x10);        /* capability list */
-    g_assert_cmphex(c[0x3d], ==, 0);      /* no INTx */
-    g_assert_cmphex(c[0x10] & 0x7, ==, 0x4);   /* BAR0 64-bit memory */
-    g_assert_cmphex(c[0x20] & 0x7, ==, 0x4);   /* BAR4 64-bit memory */
+    g_assert_cmphex(c[0x0e], ==, 0x00);      /* type 0, single function */
+    g_assert_true(c[0x06] & 0x10);           /* capability list */
+    g_assert_cmphex(c[0x3d], ==, 0);         /* no INTx */
+    g_assert_cmphex(c[0x10] & 0x7, ==, 0x4); /* BAR0 64-bit memory */
+    g_assert_cmphex(c[0x20] & 0x7, ==, 0x4); /* BAR4 64-bit memory */
     /* capability chain: PM -> MSI-X -> PCIe, no extended capabilities */
     for (ptr = c[0x34]; ptr && n < 3; ptr = c[ptr + 1])
         ids[n++] = c[ptr];
@@ -172,15 +177,15 @@ static void
 test_bar_sizing(Fixture *f, gconstpointer data)
 {
     cfg_write(f, 0x10, 4, 0xffffffff);
-    g_assert_cmphex(cfg_read(f, 0x10, 4), ==, 0xffffc004);   /* 16 KiB, 64-bit */
+    g_assert_cmphex(cfg_read(f, 0x10, 4), ==, 0xffffc004); /* 16 KiB, 64-bit */
     cfg_write(f, 0x14, 4, 0xffffffff);
     g_assert_cmphex(cfg_read(f, 0x14, 4), ==, 0xffffffff);
     cfg_write(f, 0x20, 4, 0xffffffff);
-    g_assert_cmphex(cfg_read(f, 0x20, 4), ==, 0xffffe004);   /* 8 KiB */
+    g_assert_cmphex(cfg_read(f, 0x20, 4), ==, 0xffffe004); /* 8 KiB */
     cfg_write(f, 0x18, 4, 0xffffffff);
-    g_assert_cmphex(cfg_read(f, 0x18, 4), ==, 0);            /* BAR2: absent */
+    g_assert_cmphex(cfg_read(f, 0x18, 4), ==, 0); /* BAR2: absent */
     cfg_write(f, 0x30, 4, 0xffffffff);
-    g_assert_cmphex(cfg_read(f, 0x30, 4), ==, 0);            /* no ROM */
+    g_assert_cmphex(cfg_read(f, 0x30, 4), ==, 0); /* no ROM */
     /* programming an address */
     cfg_write(f, 0x10, 4, 0xfebf0000);
     cfg_write(f, 0x14, 4, 0);
@@ -198,13 +203,13 @@ test_command_and_msix(Fixture *f, gconstpointer data)
     cfg_write(f, 0x04, 2, 0xffff);
     g_assert_cmphex(cfg_read(f, 0x04, 2), ==, 0x0546);
     g_assert_true(nvp_vctrl_pci_bus_master(f->pci));
-    cfg_write(f, 0x06, 2, 0xffff);   /* W1C on clean error bits: status unchanged */
+    cfg_write(f, 0x06, 2, 0xffff); /* W1C on clean error bits: status unchanged */
     g_assert_cmphex(cfg_read(f, 0x06, 2), ==, 0x0010);
     cfg_write(f, 0x04, 2, 0);
     g_assert_false(nvp_vctrl_pci_bus_master(f->pci));
 
     g_assert_false(nvp_vctrl_pci_msix_enabled(f->pci));
-    cfg_write(f, 0x52, 2, 0xc000);   /* enable + function mask */
+    cfg_write(f, 0x52, 2, 0xc000); /* enable + function mask */
     g_assert_cmphex(cfg_read(f, 0x52, 2), ==, 0xc000 | (N_VECTORS - 1));
     g_assert_false(nvp_vctrl_pci_msix_enabled(f->pci));
     cfg_write(f, 0x52, 2, 0x8000);
@@ -239,11 +244,14 @@ test_msix_bar(Fixture *f, gconstpointer data)
     g_assert_cmphex(pba, ==, 0);
     /* a masked vector that fires is pending in the PBA */
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
-                                                 VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-                                                 VFIO_PCI_MSIX_IRQ_INDEX, 3, 1, &efd, 1, NULL), ==, 0);
+                                                 VFIO_IRQ_SET_DATA_EVENTFD |
+                                                     VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                 VFIO_PCI_MSIX_IRQ_INDEX, 3, 1, &efd, 1, NULL),
+                    ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
                                                  VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_MASK,
-                                                 VFIO_PCI_MSIX_IRQ_INDEX, 3, 1, NULL, 0, NULL), ==, 0);
+                                                 VFIO_PCI_MSIX_IRQ_INDEX, 3, 1, NULL, 0, NULL),
+                    ==, 0);
     nvp_vfu_irq_trigger(f->server, VFIO_PCI_MSIX_IRQ_INDEX, 3);
     g_assert_cmpint(nvp_test_vfu_client_region_read(f->client, BAR4, 0x1000, &pba, 8), ==, 0);
     g_assert_cmphex(pba, ==, 1u << 3);
@@ -260,9 +268,9 @@ test_bar0_stub(Fixture *f, gconstpointer data)
     guint32 v = 0, cc = 0x00460001;
 
     g_assert_cmpint(nvp_test_vfu_client_region_read(f->client, BAR0, 0, &cap, 8), ==, 0);
-    g_assert_cmphex(cap & 0xffff, ==, 0x3ff);       /* MQES */
-    g_assert_cmphex((cap >> 24) & 0xff, ==, 2);     /* TO: 1 s */
-    g_assert_true(cap & (1ull << 37));               /* NVM command set */
+    g_assert_cmphex(cap & 0xffff, ==, 0x3ff);   /* MQES */
+    g_assert_cmphex((cap >> 24) & 0xff, ==, 2); /* TO: 1 s */
+    g_assert_true(cap & (1ull << 37));          /* NVM command set */
     g_assert_cmpint(nvp_test_vfu_client_region_read(f->client, BAR0, 8, &v, 4), ==, 0);
     g_assert_cmphex(v, ==, 0x00010400);
     /* CC.EN=1: the controller never becomes ready */

@@ -34,7 +34,7 @@ typedef struct {
     guint n_disconnected;
     guint removing_before_disconnect;
     guint last_irq_index, last_irq_start, last_irq_count;
-    gboolean removing_saw_mapped;   /* every removing callback could still read the region */
+    gboolean removing_saw_mapped; /* every removing callback could still read the region */
     NvpVfuServer *server;
 } Dev;
 
@@ -47,7 +47,7 @@ dev_region_access(gpointer data, guint region, guint64 offset, void *buf, guint3
 
     if (region == VFIO_PCI_BAR0_REGION_INDEX) {
         if ((len != 4 && len != 8) || (offset & (len - 1)))
-            return -EINVAL;   /* widths are the device's business */
+            return -EINVAL; /* widths are the device's business */
         base = d->bar0;
     } else if (region == VFIO_PCI_CONFIG_REGION_INDEX) {
         base = d->config;
@@ -289,11 +289,13 @@ test_device_info(Fixture *f, gconstpointer data)
     g_assert_cmpint(nvp_test_vfu_client_get_region_info(f->client, 7, &ri), ==, 0);
     g_assert_cmpuint(ri.size, ==, CFG_SIZE);
 
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_MSIX_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_MSIX_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, N_VECTORS);
     g_assert_true(ii.flags & VFIO_IRQ_INFO_EVENTFD);
     g_assert_false(ii.flags & VFIO_IRQ_INFO_NORESIZE);
-    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_INTX_IRQ_INDEX, &ii), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_get_irq_info(f->client, VFIO_PCI_INTX_IRQ_INDEX, &ii), ==,
+                    0);
     g_assert_cmpuint(ii.count, ==, 0);
 }
 
@@ -310,9 +312,11 @@ test_dma_lifecycle(Fixture *f, gconstpointer data)
     /* QEMU's pattern: RAM with an fd at two GPAs (file offsets), ROM without */
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0, 0xc0000, memfd, 0, rw), ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0x100000, RAM_SIZE - 0x100000, memfd,
-                                                0x100000, rw), ==, 0);
+                                                0x100000, rw),
+                    ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0xfffc0000, 0x40000, -1, 0,
-                                                VFIO_DMA_MAP_FLAG_READ), ==, 0);
+                                                VFIO_DMA_MAP_FLAG_READ),
+                    ==, 0);
     g_assert_cmpuint(f->dev.n_added, ==, 3);
     /* the memfd can no longer shrink under the agent's mapping (it would SIGBUS the agent) */
     g_assert_cmpint(ftruncate(memfd, 4096), ==, -1);
@@ -365,7 +369,8 @@ test_dma_disconnect(Fixture *f, gconstpointer data)
         g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, i * 0x40000ull, 0x40000, memfd,
                                                     i * 0x40000ull,
                                                     VFIO_DMA_MAP_FLAG_READ |
-                                                        VFIO_DMA_MAP_FLAG_WRITE), ==, 0);
+                                                        VFIO_DMA_MAP_FLAG_WRITE),
+                        ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
                                                  VFIO_IRQ_SET_DATA_EVENTFD |
                                                      VFIO_IRQ_SET_ACTION_TRIGGER,
@@ -436,11 +441,13 @@ test_irqs(Fixture *f, gconstpointer data)
         efd[i] = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     /* QEMU's dynamic MSI-X path: one vector at a time */
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
-                                                 &efd[0], 1, NULL), ==, 0);
+                                                 &efd[0], 1, NULL),
+                    ==, 0);
     g_assert_cmpuint(f->dev.n_irqs_changed, ==, 1);
     g_assert_cmpuint(f->dev.last_irq_start, ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 1, 3,
-                                                 &efd[1], 3, NULL), ==, 0);
+                                                 &efd[1], 3, NULL),
+                    ==, 0);
     g_assert_cmpuint(f->dev.last_irq_start, ==, 1);
     g_assert_cmpuint(f->dev.last_irq_count, ==, 3);
     g_assert_cmpint(nvp_vfu_irq_eventfd(f->server, VFIO_PCI_MSIX_IRQ_INDEX, 3), >=, 0);
@@ -461,7 +468,8 @@ test_irqs(Fixture *f, gconstpointer data)
     g_assert_cmpuint(read_eventfd(efd[1]), ==, 0);
     g_assert_true(nvp_vfu_irq_pending(f->server, VFIO_PCI_MSIX_IRQ_INDEX, 1));
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
-                                                 VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_UNMASK,
+                                                 VFIO_IRQ_SET_DATA_NONE |
+                                                     VFIO_IRQ_SET_ACTION_UNMASK,
                                                  VFIO_PCI_MSIX_IRQ_INDEX, 1, 1, NULL, 0, NULL),
                     ==, 0);
     g_assert_cmpuint(read_eventfd(efd[1]), ==, 1);
@@ -469,19 +477,22 @@ test_irqs(Fixture *f, gconstpointer data)
 
     /* client-side trigger with DATA_BOOL: only vector 3 of [2,3] */
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
-                                                 VFIO_IRQ_SET_DATA_BOOL | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                 VFIO_IRQ_SET_DATA_BOOL |
+                                                     VFIO_IRQ_SET_ACTION_TRIGGER,
                                                  VFIO_PCI_MSIX_IRQ_INDEX, 2, 2, NULL, 0, bools),
                     ==, 0);
     g_assert_cmpuint(read_eventfd(efd[2]), ==, 0);
     g_assert_cmpuint(read_eventfd(efd[3]), ==, 1);
 
     /* de-assign vector 0 (eventfd flag, no fds), then disable all (count 0) */
-    g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
-                                                 NULL, 0, NULL), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL,
+                                                 0, NULL),
+                    ==, 0);
     g_assert_cmpint(nvp_vfu_irq_eventfd(f->server, VFIO_PCI_MSIX_IRQ_INDEX, 0), ==, -1);
     g_assert_cmpint(nvp_vfu_irq_eventfd(f->server, VFIO_PCI_MSIX_IRQ_INDEX, 1), >=, 0);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
-                                                 VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                 VFIO_IRQ_SET_DATA_NONE |
+                                                     VFIO_IRQ_SET_ACTION_TRIGGER,
                                                  VFIO_PCI_MSIX_IRQ_INDEX, 0, 0, NULL, 0, NULL),
                     ==, 0);
     g_assert_cmpuint(f->dev.last_irq_count, ==, N_VECTORS);
@@ -542,14 +553,16 @@ test_bad_flags(Fixture *f, gconstpointer data)
     NvpVfuDeviceInfo i = { .argsz = sizeof(i) };
 
     /* a "reply" from the client, unknown bits, the error bit in a command */
-    g_assert_cmpint(send_msg(f, NVP_VFU_CMD_DEVICE_GET_INFO, NVP_VFU_FLAG_TYPE_REPLY, &i,
-                             sizeof(i), NULL, 0), ==, EINVAL);
+    g_assert_cmpint(send_msg(f, NVP_VFU_CMD_DEVICE_GET_INFO, NVP_VFU_FLAG_TYPE_REPLY, &i, sizeof(i),
+                             NULL, 0),
+                    ==, EINVAL);
     g_assert_cmpint(send_msg(f, NVP_VFU_CMD_DEVICE_GET_INFO, 0x3, &i, sizeof(i), NULL, 0), ==,
                     EINVAL);
     g_assert_cmpint(send_msg(f, NVP_VFU_CMD_DEVICE_GET_INFO, 0x100, &i, sizeof(i), NULL, 0), ==,
                     EINVAL);
     g_assert_cmpint(send_msg(f, NVP_VFU_CMD_DEVICE_GET_INFO, NVP_VFU_FLAG_ERROR, &i, sizeof(i),
-                             NULL, 0), ==, EINVAL);
+                             NULL, 0),
+                    ==, EINVAL);
     assert_alive(f);
 }
 
@@ -558,7 +571,9 @@ test_bad_reply_type(Fixture *f, gconstpointer data)
 {
     NvpVfuDeviceInfo i = { .argsz = sizeof(i) };
     guint8 buf[sizeof(NvpVfuHdr) + sizeof(i)];
-    NvpVfuHdr h = { .id = 9, .command = NVP_VFU_CMD_DEVICE_GET_INFO, .size = sizeof(buf),
+    NvpVfuHdr h = { .id = 9,
+                    .command = NVP_VFU_CMD_DEVICE_GET_INFO,
+                    .size = sizeof(buf),
                     .flags = NVP_VFU_FLAG_TYPE_REPLY };
     NvpVfuHdr rh;
 
@@ -605,15 +620,15 @@ test_bad_version(Fixture *f, gconstpointer data)
     g_assert_cmpint(nvp_test_vfu_client_negotiate(f->client, "[1,2]", NULL), ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_negotiate(f->client,
                                                   "{\"capabilities\":{\"max_msg_fds\":\"x\"}}",
-                                                  NULL), ==, EINVAL);
+                                                  NULL),
+                    ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_negotiate(f->client,
-                                                  "{\"capabilities\":{\"pgsizes\":2097152}}",
-                                                  NULL), ==, ENOTSUP);
+                                                  "{\"capabilities\":{\"pgsizes\":2097152}}", NULL),
+                    ==, ENOTSUP);
     /* capabilities not NUL-terminated */
     memcpy(p, &v, 4);
     memcpy(p + 4, nonul, strlen(nonul));
-    g_assert_cmpint(send_msg(f, NVP_VFU_CMD_VERSION, 0, p, 4 + strlen(nonul), NULL, 0), ==,
-                    EINVAL);
+    g_assert_cmpint(send_msg(f, NVP_VFU_CMD_VERSION, 0, p, 4 + strlen(nonul), NULL, 0), ==, EINVAL);
     /* major 1 */
     g_assert_cmpint(send_msg(f, NVP_VFU_CMD_VERSION, 0, &v1, sizeof(v1), NULL, 0), ==, ENOTSUP);
     /* short */
@@ -630,6 +645,7 @@ test_bad_dma_map(Fixture *f, gconstpointer data)
     int small = nvp_test_memfd_new(4096, NULL);
     int pipefd[2];
     int two[2];
+    int unsealable;
     NvpVfuDmaMap m = { .argsz = sizeof(m), .flags = rw, .iova = 0x10000000, .size = 4096 };
 
     g_assert_cmpint(pipe2(pipefd, O_CLOEXEC), ==, 0);
@@ -657,6 +673,12 @@ test_bad_dma_map(Fixture *f, gconstpointer data)
                     EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0x20000, 0x2000, small, 0, rw), ==,
                     EINVAL);
+    /* a memfd that cannot be sealed against shrinking (QEMU seal=off) could SIGBUS the agent */
+    unsealable = memfd_create("unsealable", MFD_CLOEXEC);
+    g_assert_cmpint(ftruncate(unsealable, 0x10000), ==, 0);
+    g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0x20000, 0x1000, unsealable, 0, rw), ==,
+                    EPERM);
+    close(unsealable);
     /* two fds */
     two[0] = memfd;
     two[1] = small;
@@ -666,9 +688,11 @@ test_bad_dma_map(Fixture *f, gconstpointer data)
     /* count limit: MAX_DMA regions */
     for (guint i = 1; i < MAX_DMA; i++)
         g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0x100000ull * i, 0x1000, -1, 0,
-                                                    VFIO_DMA_MAP_FLAG_READ), ==, 0);
+                                                    VFIO_DMA_MAP_FLAG_READ),
+                        ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0x100000ull * 9, 0x1000, -1, 0,
-                                                VFIO_DMA_MAP_FLAG_READ), ==, ENOSPC);
+                                                VFIO_DMA_MAP_FLAG_READ),
+                    ==, ENOSPC);
     g_assert_cmpuint(f->dev.n_added, ==, MAX_DMA);
     assert_alive(f);
     close(memfd);
@@ -684,13 +708,14 @@ test_bad_dma_unmap(Fixture *f, gconstpointer data)
     NvpVfuDmaUnmap u = { .argsz = sizeof(u), .iova = 0, .size = 0x10000 };
 
     g_assert_cmpint(nvp_test_vfu_client_dma_map(f->client, 0, 0x10000, memfd, 0,
-                                                VFIO_DMA_MAP_FLAG_READ), ==, 0);
+                                                VFIO_DMA_MAP_FLAG_READ),
+                    ==, 0);
     g_assert_cmpint(nvp_test_vfu_client_dma_unmap(f->client, 0, 0x8000, 0), ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_dma_unmap(f->client, 0x100000, 0x1000, 0), ==, ENOENT);
     g_assert_cmpint(nvp_test_vfu_client_dma_unmap(f->client, 0, 0x10000, 0x80), ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_dma_unmap(f->client, 0, 0x10000,
-                                                  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP), ==,
-                    ENOTSUP);
+                                                  VFIO_DMA_UNMAP_FLAG_GET_DIRTY_BITMAP),
+                    ==, ENOTSUP);
     g_assert_cmpint(nvp_test_vfu_client_dma_unmap(f->client, 0, 0x10000, VFIO_DMA_UNMAP_FLAG_ALL),
                     ==, EINVAL);
     /* an fd attached to an unmap: refused and closed */
@@ -722,8 +747,7 @@ test_bad_region_access(Fixture *f, gconstpointer data)
     g_assert_cmpint(nvp_test_vfu_client_region_read(f->client, 0, 0, buf, 3), ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_region_write(f->client, 0, 2, buf, 4, FALSE), ==, EINVAL);
     /* larger than max_data_xfer */
-    g_assert_cmpint(nvp_test_vfu_client_region_read(f->client, 0, 0, buf, MAX_XFER + 4), ==,
-                    E2BIG);
+    g_assert_cmpint(nvp_test_vfu_client_region_read(f->client, 0, 0, buf, MAX_XFER + 4), ==, E2BIG);
     /* REGION_WRITE whose count disagrees with the message size; READ with data */
     memcpy(buf, &rw, sizeof(rw));
     g_assert_cmpint(send_msg(f, NVP_VFU_CMD_REGION_WRITE, 0, buf, sizeof(rw) + 4, NULL, 0), ==,
@@ -742,13 +766,16 @@ test_bad_set_irqs(Fixture *f, gconstpointer data)
 
     g_assert_cmpint(pipe2(pipefd, O_CLOEXEC), ==, 0);
     /* fd count mismatch (2 fds for count 3), a pipe instead of an eventfd */
-    g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3,
-                                                 efd, 2, NULL), ==, EINVAL);
+    g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 3, efd,
+                                                 2, NULL),
+                    ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX, 0, 1,
-                                                 &pipefd[0], 1, NULL), ==, EINVAL);
+                                                 &pipefd[0], 1, NULL),
+                    ==, EINVAL);
     /* out of range, bad index, two data flags, no action, fds with DATA_NONE */
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, VFIO_PCI_MSIX_IRQ_INDEX,
-                                                 N_VECTORS - 1, 2, efd, 2, NULL), ==, EINVAL);
+                                                 N_VECTORS - 1, 2, efd, 2, NULL),
+                    ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client, ev, 7, 0, 1, efd, 1, NULL), ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
                                                  VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_DATA_BOOL |
@@ -759,7 +786,8 @@ test_bad_set_irqs(Fixture *f, gconstpointer data)
                                                  VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, NULL, 0, NULL),
                     ==, EINVAL);
     g_assert_cmpint(nvp_test_vfu_client_set_irqs(f->client,
-                                                 VFIO_IRQ_SET_DATA_NONE | VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                 VFIO_IRQ_SET_DATA_NONE |
+                                                     VFIO_IRQ_SET_ACTION_TRIGGER,
                                                  VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, efd, 1, NULL),
                     ==, EINVAL);
     /* DATA_BOOL without the bools */
@@ -811,7 +839,8 @@ test_bad_too_many_fds(Fixture *f, gconstpointer data)
     for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
         fds[i] = eventfd(0, EFD_CLOEXEC);
     g_assert_cmpint(send_msg(f, NVP_VFU_CMD_DEVICE_GET_INFO, 0, &di, sizeof(di), fds,
-                             G_N_ELEMENTS(fds)), ==, EINVAL);
+                             G_N_ELEMENTS(fds)),
+                    ==, EINVAL);
     for (guint i = 0; i < G_N_ELEMENTS(fds); i++)
         close(fds[i]);
     assert_alive(f);
@@ -825,7 +854,7 @@ test_bad_garbage(Fixture *f, gconstpointer data)
     /* random bytes: whatever the server makes of them, it survives and serves the next client */
     for (guint i = 0; i < sizeof(junk); i++)
         junk[i] = (guint8)g_test_rand_int();
-    junk[4] = 4;   /* header size < 16: unframeable */
+    junk[4] = 4; /* header size < 16: unframeable */
     junk[5] = junk[6] = junk[7] = 0;
     g_assert_true(nvp_test_vfu_client_send_raw(f->client, junk, sizeof(junk), NULL, 0));
     assert_dropped_and_recovers(f);
@@ -850,8 +879,11 @@ test_bad_mutations(Fixture *f, gconstpointer data)
 {
     NvpVfuDmaMap map = { .argsz = 32, .flags = 3, .iova = 0x10000, .size = 0x1000 };
     NvpVfuRegionRw rw = { .offset = 0x14, .region = 0, .count = 4 };
-    NvpVfuIrqSet irq = { .argsz = 20, .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
-                         .index = VFIO_PCI_MSIX_IRQ_INDEX, .start = 0, .count = 1 };
+    NvpVfuIrqSet irq = { .argsz = 20,
+                         .flags = VFIO_IRQ_SET_DATA_EVENTFD | VFIO_IRQ_SET_ACTION_TRIGGER,
+                         .index = VFIO_PCI_MSIX_IRQ_INDEX,
+                         .start = 0,
+                         .count = 1 };
     int memfd = nvp_test_memfd_new(0x1000, NULL);
     int efd = eventfd(0, EFD_CLOEXEC);
     guint fds_base = 0;
@@ -884,7 +916,8 @@ test_bad_mutations(Fixture *f, gconstpointer data)
         h.size = 16 + plen;
         memcpy(msg, &h, sizeof(h));
         for (guint k = 0, n = 1 + g_test_rand_int_range(0, 4); k < n; k++)
-            msg[g_test_rand_int_range(0, (gint32)(16 + plen))] ^= (guint8)g_test_rand_int_range(1, 256);
+            msg[g_test_rand_int_range(0, (gint32)(16 + plen))] ^=
+                (guint8)g_test_rand_int_range(1, 256);
         g_assert_true(nvp_test_vfu_client_send_raw(f->client, msg, 16 + plen, fd >= 0 ? &fd : NULL,
                                                    fd >= 0 ? 1 : 0));
         /* end of stream: a complete message is answered (or not), a truncated one drops us */
@@ -991,8 +1024,7 @@ main(int argc, char **argv)
     /* the default context's wakeup fd exists before any fd count is taken */
     g_main_context_iteration(g_main_context_default(), FALSE);
 
-#define ADD(name, setup, func) \
-    g_test_add(name, Fixture, NULL, setup, func, fixture_teardown)
+#define ADD(name, setup, func) g_test_add(name, Fixture, NULL, setup, func, fixture_teardown)
     ADD("/vfu/negotiate/qemu-caps", fixture_setup_raw, test_negotiate);
     ADD("/vfu/negotiate/no-caps", fixture_setup_raw, test_negotiate_minimal);
     ADD("/vfu/device-info", fixture_setup, test_device_info);
