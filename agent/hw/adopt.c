@@ -379,7 +379,19 @@ check_in_use(NvpHwAdoption *a, GError **error)
         if (!check_block_in_use(a, blks->pdata[i], mountinfo, swaps, error))
             return FALSE;
     }
-    return check_open_fds(a, blks, error);
+    /* udev's probes open a namespace briefly after every uevent: a holder must still be there
+     * after a second look. */
+    for (guint attempt = 0;; attempt++) {
+        g_autoptr(GError) local = NULL;
+
+        if (check_open_fds(a, blks, &local))
+            return TRUE;
+        if (attempt == 4) {
+            g_propagate_error(error, g_steal_pointer(&local));
+            return FALSE;
+        }
+        g_usleep(200000);
+    }
 }
 
 /* ---- public ---- */
