@@ -156,10 +156,13 @@ fake_agent_stop(FakeAgent *fa)
 {
     g_autofree char *sock = g_build_filename(fa->dir, "api.sock", NULL);
 
-    g_dbus_server_stop(fa->server);
     g_main_loop_quit(fa->loop);
     g_thread_join(fa->thread);
+    /* let the server's cancelled accept source run down before the context goes */
+    g_dbus_server_stop(fa->server);
     g_clear_object(&fa->server);
+    while (g_main_context_iteration(fa->ctx, FALSE))
+        ;
     g_main_loop_unref(fa->loop);
     g_main_context_unref(fa->ctx);
     g_dbus_node_info_unref(fa->info);
