@@ -141,7 +141,7 @@ mirror_add(Strict *s, guint64 gpa, guint64 size)
 static int
 memfd_of(guint64 size)
 {
-    int fd = memfd_create("bench-guest", MFD_CLOEXEC);
+    int fd = memfd_create("bench-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
     if (fd < 0 || ftruncate(fd, (off_t)size) < 0) {
         perror("memfd");

@@ -15,17 +15,18 @@ mkdir -p "$OUT"
 [ -n "$BENCH_TABLE" ] && : > "$BENCH_TABLE"
 
 # case | function whose instructions are counted | plain-run iterations (0: none) | description
+# Plain runs last about a second each: this machine's clock is unreliable over milliseconds.
 # The guest-RAM map of the strict cases mirrors vctrl's window_map(); "-dmatable" cases use the
 # vfio-user DMA table lookup instead (see bench.c).
-CASES="strict-1page|nvp_bench_strict_one|2000000|strict path, 4 KiB read (PRP1 only)
-strict-2pages|nvp_bench_strict_one|2000000|strict path, 8 KiB read (PRP1 + PRP2)
-strict-list32|nvp_bench_strict_one|500000|strict path, 132 KiB read (PRP1 + 32-entry PRP list)
-strict-list32-unaligned|nvp_bench_strict_one|500000|strict path, 131.5 KiB read from +512 B in a page (PRP1 + 32-entry list)
+CASES="strict-1page|nvp_bench_strict_one|30000000|strict path, 4 KiB read (PRP1 only)
+strict-2pages|nvp_bench_strict_one|30000000|strict path, 8 KiB read (PRP1 + PRP2)
+strict-list32|nvp_bench_strict_one|3000000|strict path, 132 KiB read (PRP1 + 32-entry PRP list)
+strict-list32-unaligned|nvp_bench_strict_one|3000000|strict path, 131.5 KiB read from +512 B in a page (PRP1 + 32-entry list)
 strict-1page|nvp_sqe_translate|0|nvp_sqe_translate() alone, 4 KiB read
 strict-list32|nvp_sqe_translate|0|nvp_sqe_translate() alone, 132 KiB read
 strict-1page-dmatable|nvp_bench_strict_one|0|strict path, 4 KiB read, map = vfio-user DMA table lookup
 strict-list32-dmatable|nvp_bench_strict_one|0|strict path, 132 KiB read, map = vfio-user DMA table lookup
-admin-identify|nvp_bench_admin_one|200000|admin: Identify Controller (4 KiB to guest)
+admin-identify|nvp_bench_admin_one|3000000|admin: Identify Controller (4 KiB to guest)
 doorbell|conn_ready|200000|doorbell REGION_WRITE, 1 message per wakeup: server dispatch
 doorbell|nvp_bench_doorbell_round|0|doorbell REGION_WRITE, 1 per wakeup: + GLib main loop + client send
 doorbell-batch32|conn_ready|640000|doorbell REGION_WRITE, 32 per wakeup: server dispatch"

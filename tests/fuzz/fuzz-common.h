@@ -19,11 +19,12 @@
         } \
     } while (0)
 
-/* A memfd of size bytes (zero-filled), for the DMA region table. */
+/* A memfd of size bytes (zero-filled) as QEMU hands guest RAM over: sealable (the DMA table
+ * seals it against shrinking and refuses fds it cannot seal). */
 static inline int
 fuzz_memfd(gsize size)
 {
-    int fd = memfd_create("fuzz-guest", MFD_CLOEXEC);
+    int fd = memfd_create("fuzz-guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 
     FUZZ_CHECK(fd >= 0);
     FUZZ_CHECK(ftruncate(fd, (off_t)size) == 0);

@@ -267,8 +267,10 @@ make_fd(guint kind, const guint8 *img, gsize img_len, gboolean *shrink_later)
     switch (kind) {
     case 0:
     case 3: {
-        int fd = fuzz_memfd(MEMFD_SIZE);
+        /* 3: a memfd that cannot be sealed, which the client truncates once it is sent */
+        int fd = kind == 0 ? fuzz_memfd(MEMFD_SIZE) : memfd_create("fuzz-unsealable", MFD_CLOEXEC);
 
+        FUZZ_CHECK(fd >= 0 && ftruncate(fd, MEMFD_SIZE) == 0);
         if (img_len)
             FUZZ_CHECK(pwrite(fd, img, MIN(img_len, MEMFD_SIZE), 0) >= 0);
         *shrink_later = kind == 3;
