@@ -219,5 +219,5 @@ guest_tap() {
 fio_verify_cmd() {
     echo "fio --name=verify --filename=$1 --size=${2:-64M} --rw=randrw --bs=4k --direct=1" \
         "--ioengine=libaio --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1" \
-        "--randrepeat=0 --norandommap=0 --output-format=normal"
+        "--randrepeat=0 --eta=never"
 }
