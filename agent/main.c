@@ -22,19 +22,19 @@ typedef struct {
     gboolean opt_version;
     gboolean opt_verbose;
     char *opt_config;
-    char **opt_slices;      /* --slice, repeatable (agent/slices.c) */
+    char **opt_slices; /* --slice, repeatable (agent/slices.c) */
     char *opt_stats_file;
 
     /* Runtime. */
     NvpConfig *config;
     GMainLoop *loop;
     int exit_status;
-    NvpStore *store; /* the persistent state store at [agent] state_dir */
+    NvpStore *store;   /* the persistent state store at [agent] state_dir */
     NvpSlices *slices; /* command-line slices */
 
     /* Layers put their objects here (pool, API server, debug endpoints, ...). */
-    char *opt_debug_endpoint;          /* --debug-endpoint PATH */
-    NvpVctrlPciStub *debug_endpoint;   /* its vfio-user server + PCI model */
+    char *opt_debug_endpoint;        /* --debug-endpoint PATH */
+    NvpVctrlPciStub *debug_endpoint; /* its vfio-user server + PCI model */
     char *opt_api_socket;
     char *opt_api_group;
     NvpPool *pool;
@@ -56,7 +56,8 @@ static const GOptionEntry agent_options[] = {
       N_("Also let members of GROUP use the control API (root always may)"), N_("GROUP") },
     { "slice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &agent.opt_slices,
       N_("Serve a slice: ctrl=PCI,nsid=N,lba-start=N,lba-count=N,queues=N,mode=strict|trusted,"
-         "socket=PATH[,name=S,uid=N,gid=N,serial=S,entries=N] (repeatable)"), N_("SPEC") },
+         "socket=PATH[,name=S,uid=N,gid=N,serial=S,entries=N] (repeatable)"),
+      N_("SPEC") },
     { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_stats_file,
       N_("Write the slices' counters to FILE on SIGUSR1 and at exit"), N_("FILE") },
     { "debug-endpoint", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_debug_endpoint,
@@ -98,9 +99,9 @@ pool_start(NvpAgent *a, GError **error)
     g_autoptr(GPtrArray) warnings = NULL;
     NvpPoolLimits limits;
 
-    a->pool = nvp_pool_new(nvp_config_get_string(a->config, "agent", "state_dir"),
-                           nvp_config_get_string(a->config, "agent", "run_dir"),
-                           &nvp_pool_hw_ops, NULL);
+    a->pool =
+        nvp_pool_new(nvp_config_get_string(a->config, "agent", "state_dir"),
+                     nvp_config_get_string(a->config, "agent", "run_dir"), &nvp_pool_hw_ops, NULL);
     nvp_pool_get_limits(a->pool, &limits);
     limits.max_slices = nvp_config_get_uint(a->config, "limits", "max_slices_per_controller");
     limits.max_queues_per_slice =
@@ -124,8 +125,8 @@ pool_stop(NvpAgent *a)
 static gboolean
 api_start(NvpAgent *a, GError **error)
 {
-    g_autofree char *def = g_build_filename(nvp_config_get_string(a->config, "agent", "run_dir"),
-                                            "agent.sock", NULL);
+    g_autofree char *def =
+        g_build_filename(nvp_config_get_string(a->config, "agent", "run_dir"), "agent.sock", NULL);
     NvpApiServerOptions opts = {
         .socket_path = a->opt_api_socket ? a->opt_api_socket : def,
         .group = a->opt_api_group,
