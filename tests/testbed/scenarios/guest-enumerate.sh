@@ -45,6 +45,17 @@ else
     tap_fail "agent still running after the guest went away" "$(tail -20 "$agent_log")"
 fi
 tap_check "agent logged no critical or warning" sh -c "! grep -q 'CRITICAL\\|WARNING' '$agent_log'"
+# every request QEMU's client sent got a successful reply (the server counts error replies)
+session_clean() {
+    local i
+    for i in $(seq 100); do
+        grep -q "enum0.sock: client gone after [0-9]* messages (0 errors)" "$agent_log" && return 0
+        sleep 0.1
+    done
+    grep "enum0.sock" "$agent_log"
+    return 1
+}
+tap_check "QEMU's vfio-user session ended with 0 error replies" session_clean
 kill -TERM "$agent_pid" 2>/dev/null
 rc=0
 wait "$agent_pid" || rc=$?
