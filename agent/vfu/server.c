@@ -381,6 +381,8 @@ handle_set_irqs(NvpVfuServer *s, NvpVfuMsg *m)
                              old);
         for (guint i = 0; i < m->n_fds; i++)
             m->fds[i] = -1; /* taken */
+        g_debug("vfio-user %s: irq index %u vectors %u..%u %s", s->path ? s->path : "-", req.index,
+                req.start, req.start + req.count - 1, m->n_fds ? "wired to eventfds" : "cleared");
         if (s->ops->irqs_changed)
             s->ops->irqs_changed(s->dev, req.index, req.start, req.count);
         close_fd_array(old);
