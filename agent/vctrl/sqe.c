@@ -79,15 +79,20 @@ translate_prps(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, guin
         return NVP_SQE_OK;
     }
 
-    /* PRP list: n entries, possibly chained across guest list pages. */
+    /* PRP list: n entries, possibly chained across guest list pages. Each entry is validated
+     * and translated as it is copied, so the slot only ever holds in-window addresses of
+     * device-writable guest RAM: whatever other in-flight command shares this slot (a guest
+     * choosing colliding CIDs) can only be pointed at that guest's own memory, in either
+     * direction. A rejected command may leave the slot partly rewritten — with valid entries. */
     {
         guint32 n = (guint32)((len + PAGE_MASK) >> NVP_PAGE_SHIFT);
         guint32 slot = nvp_sqe_list_slot(ctx, in->cid);
-        guint64 *dst = (guint64 *)(ctx->list_vaddr + (gsize)slot * NVP_SQE_LIST_STRIDE);
+        guint64 slot_off = (guint64)slot * NVP_SQE_LIST_STRIDE + NVP_SQE_LIST_PRP_OFFSET;
+        guint64 *dst = (guint64 *)(ctx->list_vaddr + slot_off);
         guint64 list = prp2;
         guint32 done = 0;
 
-        if (n > NVP_SQE_LIST_STRIDE / sizeof(guint64))
+        if (n > NVP_SQE_PRP_LIST_MAX)
             return NVP_SQE_TOO_LONG;
         if (list & 7)
             return NVP_SQE_PRP_OFFSET;
@@ -104,7 +109,18 @@ translate_prps(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, guin
                            (guint64)(take + (left > in_page ? 1 : 0)) * sizeof(guint64), FALSE);
             if (!src)
                 return NVP_SQE_PRP_OUT_OF_RAM;
-            memcpy(dst + done, src, (gsize)take * sizeof(guint64));
+            for (guint32 i = 0; i < take; i++) {
+                guint64 e = src[i]; /* read the guest's value exactly once */
+                guint64 elen = len > NVP_PAGE_SIZE ? NVP_PAGE_SIZE : len;
+
+                if (e & PAGE_MASK)
+                    return NVP_SQE_PRP_OFFSET;
+                if (!ctx->map(ctx->map_data, e, elen, TRUE) ||
+                    (!device_writes && !ctx->map(ctx->map_data, e, elen, FALSE)))
+                    return NVP_SQE_PRP_OUT_OF_RAM;
+                dst[done + i] = ctx->window_base + e;
+                len -= elen;
+            }
             done += take;
             if (done < n) {
                 list = src[take];
@@ -112,20 +128,7 @@ translate_prps(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out, guin
                     return NVP_SQE_PRP_OFFSET;
             }
         }
-
-        /* validate the private copy, then rewrite it in place */
-        for (guint32 i = 0; i < n; i++) {
-            guint64 e = dst[i];
-            guint64 elen = len > NVP_PAGE_SIZE ? NVP_PAGE_SIZE : len;
-
-            if (e & PAGE_MASK)
-                return NVP_SQE_PRP_OFFSET;
-            if (!ctx->map(ctx->map_data, e, elen, device_writes))
-                return NVP_SQE_PRP_OUT_OF_RAM;
-            dst[i] = ctx->window_base + e;
-            len -= elen;
-        }
-        out->prp2 = ctx->list_iova + (guint64)slot * NVP_SQE_LIST_STRIDE;
+        out->prp2 = ctx->list_iova + slot_off;
     }
     return NVP_SQE_OK;
 }
@@ -199,9 +202,13 @@ translate_dsm(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
 {
     guint32 nr = (in->cdw10 & 0xff) + 1;
     guint32 slot = nvp_sqe_list_slot(ctx, in->cid);
-    NvpDsmRange *ranges = (NvpDsmRange *)(ctx->list_vaddr + (gsize)slot * NVP_SQE_LIST_STRIDE);
+    guint64 slot_off = (guint64)slot * NVP_SQE_LIST_STRIDE + NVP_SQE_LIST_DSM_OFFSET;
+    /* Ranges are gathered and checked in a private copy and only then published into the slot,
+     * which another in-flight DSM of this guest may share: it must never see an unchecked one. */
+    NvpDsmRange ranges[256];
     NvpSqeVerdict v;
 
+    G_STATIC_ASSERT(sizeof(ranges) <= NVP_SQE_LIST_STRIDE - NVP_SQE_LIST_DSM_OFFSET);
     if (in->cdw10 & ~0xffu)
         return NVP_SQE_BAD_FIELD;
     if (in->cdw11 & ~0x7u) /* IDR, IDW, AD */
@@ -221,9 +228,10 @@ translate_dsm(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out)
             return NVP_SQE_DSM_RANGE;
         ranges[i].slba = slba + ctx->lba_start;
     }
+    memcpy(ctx->list_vaddr + slot_off, ranges, nr * sizeof(NvpDsmRange));
     out->cdw10 = in->cdw10;
     out->cdw11 = in->cdw11;
-    out->prp1 = ctx->list_iova + (guint64)slot * NVP_SQE_LIST_STRIDE;
+    out->prp1 = ctx->list_iova + slot_off;
     out->prp2 = 0;
     return NVP_SQE_OK;
 }

@@ -18,10 +18,15 @@ G_STATIC_ASSERT(sizeof(NvpDsmRange) == 16);
 
 #define NVP_PAGE_SHIFT 12
 #define NVP_PAGE_SIZE (1u << NVP_PAGE_SHIFT)
-/* Each SQ slot owns one page-aligned page for its copied PRP list / DSM range list: 512 entries,
- * so a transfer of up to 2 MiB never needs a chained list in agent memory. */
-#define NVP_SQE_LIST_STRIDE NVP_PAGE_SIZE
-#define NVP_SQE_MAX_TRANSFER (512u * NVP_PAGE_SIZE)
+/* Each list slot owns two pages: one for a copied PRP list (512 entries, so a transfer of up to
+ * 2 MiB never needs a chained list in agent memory) and one for a DSM range list (256 ranges).
+ * They never share memory: a misbehaving guest can make two in-flight commands share a slot
+ * (see nvp_sqe_list_slot), and DSM ranges read as PRP entries would be guest-chosen IOVAs. */
+#define NVP_SQE_LIST_STRIDE (2u * NVP_PAGE_SIZE)
+#define NVP_SQE_LIST_PRP_OFFSET 0u
+#define NVP_SQE_LIST_DSM_OFFSET NVP_PAGE_SIZE
+#define NVP_SQE_PRP_LIST_MAX (NVP_PAGE_SIZE / 8u)
+#define NVP_SQE_MAX_TRANSFER (NVP_SQE_PRP_LIST_MAX * NVP_PAGE_SIZE)
 
 /* The verdict on one command: OK, or why it was rejected (one counter each in the stats). */
 typedef enum {

@@ -396,11 +396,11 @@ test_dsm(Fixture *f, gconstpointer data)
     in.cdw10 = 1;       /* 2 ranges */
     in.cdw11 = 1u << 2; /* AD */
     g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);
-    copy = (NvpDsmRange *)(f->lists + 17 * NVP_SQE_LIST_STRIDE);
+    copy = (NvpDsmRange *)(f->lists + 17 * NVP_SQE_LIST_STRIDE + NVP_SQE_LIST_DSM_OFFSET);
     g_assert_cmpuint(copy[0].slba, ==, 1000016);
     g_assert_cmpuint(copy[0].nlb, ==, 8);
     g_assert_cmpuint(copy[1].slba, ==, 1000000 + 262144 - 100);
-    g_assert_cmpuint(out.prp1, ==, LIST_IOVA + 17 * NVP_SQE_LIST_STRIDE);
+    g_assert_cmpuint(out.prp1, ==, LIST_IOVA + 17 * NVP_SQE_LIST_STRIDE + NVP_SQE_LIST_DSM_OFFSET);
     g_assert_cmpuint(out.prp2, ==, 0);
     g_assert_cmpuint(out.cdw10, ==, 1);
     g_assert_cmpuint(g[0].slba, ==, 16); /* guest copy untouched */
@@ -456,12 +456,65 @@ test_random(Fixture *f, gconstpointer data)
             g_assert_true(
                 out.prp1 == 0 || (out.prp1 >= WINDOW && out.prp1 < WINDOW + RAM_SIZE) ||
                 (out.prp1 >= WINDOW + ROM_GPA && out.prp1 < WINDOW + ROM_GPA + ROM_SIZE) ||
-                (out.prp1 >= LIST_IOVA && out.prp1 < LIST_IOVA + N_SLOTS * 4096));
+                (out.prp1 >= LIST_IOVA && out.prp1 < LIST_IOVA + N_SLOTS * NVP_SQE_LIST_STRIDE));
         } else {
             assert_rejected(&in, &out);
         }
     }
     g_rand_free(rand);
+}
+
+/* Regression (fuzz finding): two commands of one doorbell batch share a list slot through
+ * colliding CIDs and the second is rejected half-way through its list. The slot the first,
+ * accepted command points at must still hold only in-window addresses of guest RAM. */
+static void
+test_shared_slot_rejected(Fixture *f, gconstpointer data)
+{
+    guint64 *la = (guint64 *)(f->ram + 0x100000);
+    guint64 *lb = (guint64 *)(f->ram + 0x140000);
+    const guint64 *copy;
+    NvpNvmeSqe a, b, out_a, out_b;
+
+    for (guint i = 0; i < 15; i++) {
+        la[i] = 0x200000 + (guint64)i * 0x1000;
+        lb[i] = 0x300000 + (guint64)i * 0x1000;
+    }
+    lb[5] = 0x7ffff000000ull; /* far outside guest RAM */
+    a = rw(nvme_cmd_read, 1, 0, 128, 0x1ff000, 0x100000);
+    b = rw(nvme_cmd_read, 1 + N_SLOTS, 0, 128, 0x2ff000, 0x140000);
+    g_assert_cmpuint(nvp_sqe_list_slot(&f->ctx, a.cid), ==, nvp_sqe_list_slot(&f->ctx, b.cid));
+    g_assert_cmpint(nvp_sqe_translate(&f->ctx, &a, &out_a), ==, NVP_SQE_OK);
+    g_assert_cmpint(nvp_sqe_translate(&f->ctx, &b, &out_b), ==, NVP_SQE_PRP_OUT_OF_RAM);
+    copy = (const guint64 *)(f->lists + (out_a.prp2 - LIST_IOVA));
+    for (guint i = 0; i < 15; i++) {
+        g_assert_cmpuint(copy[i], >=, WINDOW);
+        g_assert_cmpuint(copy[i], <, WINDOW + RAM_SIZE);
+    }
+}
+
+/* Regression (fuzz finding): a DSM sharing a list slot with an in-flight PRP-list command must
+ * not overwrite that command's list with its ranges (they would be guest-chosen IOVAs). */
+static void
+test_shared_slot_dsm(Fixture *f, gconstpointer data)
+{
+    guint64 *la = (guint64 *)(f->ram + 0x100000);
+    NvpDsmRange *r = (NvpDsmRange *)(f->ram + 0x6000);
+    const guint64 *copy;
+    NvpNvmeSqe a, out_a, out_d;
+    NvpNvmeSqe d = { .opcode = nvme_cmd_dsm, .cid = 1 + N_SLOTS, .nsid = 1, .prp1 = 0x6000 };
+
+    for (guint i = 0; i < 15; i++)
+        la[i] = 0x200000 + (guint64)i * 0x1000;
+    for (guint i = 0; i < 8; i++)
+        r[i] = (NvpDsmRange){ .cattr = 0xffffffffu, .nlb = 1, .slba = i };
+    d.cdw10 = 7;
+    a = rw(nvme_cmd_read, 1, 0, 128, 0x1ff000, 0x100000);
+    g_assert_cmpint(nvp_sqe_translate(&f->ctx, &a, &out_a), ==, NVP_SQE_OK);
+    g_assert_cmpint(nvp_sqe_translate(&f->ctx, &d, &out_d), ==, NVP_SQE_OK);
+    g_assert_cmpuint(out_d.prp1, !=, out_a.prp2);
+    copy = (const guint64 *)(f->lists + (out_a.prp2 - LIST_IOVA));
+    for (guint i = 0; i < 15; i++)
+        g_assert_cmpuint(copy[i], ==, WINDOW + 0x200000 + (guint64)i * 0x1000);
 }
 
 int
@@ -487,6 +540,8 @@ main(int argc, char **argv)
     ADD("write-zeroes", test_write_zeroes);
     ADD("dsm", test_dsm);
     ADD("list-slot", test_list_slot);
+    ADD("shared-slot-rejected", test_shared_slot_rejected);
+    ADD("shared-slot-dsm", test_shared_slot_dsm);
     ADD("random", test_random);
     return g_test_run();
 }
