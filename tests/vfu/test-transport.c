@@ -962,11 +962,19 @@ test_listener(void)
     g_clear_error(&error);
     unlink(path);
 
+    /* owner and mode set by the caller (only root may give the socket away) */
+    cfg.set_owner = getuid() == 0;
+    cfg.uid = 65534;
+    cfg.gid = 65533;
     s = nvp_vfu_server_new(&cfg, &dev_ops, &dev, &error);
     g_assert_no_error(error);
     g_assert_cmpint(stat(path, &st), ==, 0);
     g_assert_true(S_ISSOCK(st.st_mode));
     g_assert_cmpuint(st.st_mode & 0777, ==, 0660);
+    if (getuid() == 0) {
+        g_assert_cmpuint(st.st_uid, ==, 65534);
+        g_assert_cmpuint(st.st_gid, ==, 65533);
+    }
 
     a = nvp_test_vfu_client_connect(path, &error);
     g_assert_no_error(error);
