@@ -12,6 +12,10 @@
 #include "agent/vctrl/sqe.h"
 #include "tests/fuzz/fuzz-guest.h"
 
+#ifndef NVP_SQE_PRP_LIST_MAX /* sqe.h before list slots got separate PRP and DSM pages */
+#define NVP_SQE_PRP_LIST_MAX (NVP_SQE_LIST_STRIDE / 8u)
+#endif
+
 #define WINDOW_BASE 0x4000000000ull
 #define LIST_IOVA 0x1000000ull
 #define SCRATCH_IOVA 0x2000000ull
@@ -35,15 +39,18 @@ check_lba(const NvpSqeCtx *ctx, guint64 slba, guint64 nlb)
     FUZZ_CHECK(nlb <= ctx->lba_count - (slba - ctx->lba_start));
 }
 
+/* A list pointer of the hardware command: inside one slot of the agent's list buffers, with room
+ * for len bytes before the slot ends. */
 static const guint64 *
-list_of(const NvpSqeCtx *ctx, guint64 iova)
+list_of(const NvpSqeCtx *ctx, guint64 iova, guint64 len)
 {
     guint64 off;
 
     FUZZ_CHECK(iova >= ctx->list_iova);
     off = iova - ctx->list_iova;
-    FUZZ_CHECK(off % NVP_SQE_LIST_STRIDE == 0);
+    FUZZ_CHECK(off % 8 == 0);
     FUZZ_CHECK(off / NVP_SQE_LIST_STRIDE < ctx->n_list_slots);
+    FUZZ_CHECK(len <= NVP_SQE_LIST_STRIDE - off % NVP_SQE_LIST_STRIDE);
     return (const guint64 *)(ctx->list_vaddr + off);
 }
 
@@ -66,10 +73,10 @@ check_prps(const NvpSqeCtx *ctx, const NvpNvmeSqe *out, guint64 len, gboolean de
     }
     /* one list in agent memory, no chaining (<= 512 entries) */
     {
-        const guint64 *l = list_of(ctx, out->prp2);
         guint64 n = (len + NVP_PAGE_SIZE - 1) / NVP_PAGE_SIZE;
+        const guint64 *l = list_of(ctx, out->prp2, n * sizeof(guint64));
 
-        FUZZ_CHECK(n <= NVP_SQE_LIST_STRIDE / sizeof(guint64));
+        FUZZ_CHECK(n <= NVP_SQE_PRP_LIST_MAX);
         for (guint64 i = 0; i < n; i++) {
             guint64 elen = len > NVP_PAGE_SIZE ? NVP_PAGE_SIZE : len;
 
@@ -130,7 +137,8 @@ oracle(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, const NvpNvmeSqe *out, NvpSqe
     }
     case nvme_cmd_dsm: {
         guint32 nr = (out->cdw10 & 0xff) + 1;
-        const NvpDsmRange *r = (const NvpDsmRange *)list_of(ctx, out->prp1);
+        const NvpDsmRange *r =
+            (const NvpDsmRange *)list_of(ctx, out->prp1, (guint64)nr * sizeof(NvpDsmRange));
 
         FUZZ_CHECK(out->prp2 == 0);
         FUZZ_CHECK((out->cdw10 >> 8) == 0);

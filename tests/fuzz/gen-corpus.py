@@ -286,3 +286,43 @@ vfu_seed('split-and-eof', [rec(version()[:7], no_pump=True), rec(version()[7:]),
                            rec(msg(GET_INFO, struct.pack('<IIII', 16, 0, 0, 0))[:10], half_close=True)])
 vfu_seed('fd-flood', [rec(version())] + [rec(msg(GET_INFO, struct.pack('<IIII', 16, 0, 0, 0)), n_fds=3, kind0=1, kind1=0)
                                          for _ in range(4)] + [rec(b'', n_fds=3, kind0=2, kind1=2)])
+
+
+# ---- fuzz-slice: [mode][u16 image len][image] records (as fuzz-vfu) ----------------------------
+# Guest RAM at GPA 0x1000.. (memfd offset 0): admin SQ 0x1000, admin CQ 0x2000, I/O CQ 1 0x3000,
+# I/O SQ 1 0x4000 (16 entries), a PRP list at 0x4400; data pages from 0x6000.
+def slice_seed(name, records, image, trusted=False):
+    write('slice', name, bytes([1 if trusted else 0]) + struct.pack('<H', len(image)) + image + b''.join(records))
+
+
+def slice_image(io_cmds, lists=()):
+    img = bytearray(0x3500)
+    admin = create_cq(1, 0x3000, vector=1) + create_sq(1, 1, 0x4000)
+    img[0:len(admin)] = admin
+    io = b''.join(io_cmds)
+    img[0x3000:0x3000 + len(io)] = io
+    for off, entries in lists:
+        img[off - 0x1000:off - 0x1000 + 8 * len(entries)] = prp_list(entries)
+    return bytes(img)
+
+
+slice_up = [rec(version()), rec(dma_map(0x1000, 0x10000), n_fds=1),
+            rec(set_irqs(IRQ_DATA_EVENTFD | IRQ_TRIGGER, MSIX, 0, 2), n_fds=2, kind0=1, kind1=1),
+            rec(region_rw(REGION_WRITE, CONFIG, 4, b'\x06\x04')),
+            rec(bar0_write(0x24, 0x000f000f)), rec(bar0_write(0x28, 0x1000, 8)), rec(bar0_write(0x30, 0x2000, 8)),
+            rec(bar0_write(0x14, 0x00460001)), rec(bar0_write(0x1000, 2, posted=True))]
+io_basic = [rw(IO_READ, 0, 8, 0x6000, cid=1), rw(IO_WRITE, 8, 16, 0x7000, 0x8000, cid=2),
+            rw(IO_READ, 64, 24, 0x6000, 0x4400, cid=3), sqe(IO_FLUSH, cid=4),
+            sqe(IO_DSM, cid=5, prp1=0x4480, cdw=(0, 4, 0, 0, 0, 0)), rw(IO_WZ, 100, 8, 0, cid=6)]
+img_basic = slice_image(io_basic, [(0x4400, [0x9000, 0xa000]), (0x4480, [0x800000000, 16])])
+slice_seed('strict-io', slice_up + [rec(bar0_write(0x1008, 6, posted=True)), rec(bar0_write(0x100c, 3, posted=True)),
+                                    rec(bar0_write(0x14, 0)), rec(msg(RESET))], img_basic)
+slice_seed('trusted-io', slice_up + [rec(bar0_write(0x1008, 6, posted=True))], img_basic, trusted=True)
+slice_seed('unmap-live-queues', slice_up + [rec(bar0_write(0x1008, 3, posted=True)), rec(dma_unmap(0x1000, 0x10000)),
+                                            rec(bar0_write(0x1008, 4, posted=True))], img_basic)
+slice_seed('disconnect-mid-io', slice_up + [rec(bar0_write(0x1008, 5, posted=True), half_close=True)], img_basic)
+slice_seed('hostile-io', slice_up + [rec(bar0_write(0x1008, 6, posted=True))],
+           slice_image([rw(IO_READ, 99990, 32, 0x6000, cid=1), rw(IO_READ, 0, 8, 0x40000, cid=2),
+                        rw(IO_WRITE, 0, 24, 0x6000, 0x4400, cid=3), rw(0x81, 0, 8, 0x6000, cid=4),
+                        rw(IO_READ, 0, 8, 0x6000, nsid=2, cid=5), rw(IO_READ, 0, 8, 0x6000, flags=0x40, cid=6)],
+                       [(0x4400, [0x9000, 0x7ffff0000000])]))

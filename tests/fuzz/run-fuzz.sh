@@ -12,7 +12,7 @@ CLANG=$1
 SRC=$2
 BUILD=$3
 shift 3
-TARGETS=${*:-"sqe admin vfu"}
+TARGETS=${*:-"sqe admin vfu slice"}
 TIME=${FUZZ_TIME:-20}
 RUNS=${FUZZ_RUNS:-2000000}
 OUT=$BUILD/fuzz
@@ -25,6 +25,9 @@ sources() {
     vfu) echo agent/vctrl/admin.c agent/vctrl/regs.c agent/vctrl/pci.c agent/vfu/caps.c \
          agent/vfu/conn.c agent/vfu/dma.c agent/vfu/error.c agent/vfu/irq.c agent/vfu/server.c \
          common/enum.c ;;
+    slice) echo agent/vctrl/vctrl.c agent/vctrl/admin.c agent/vctrl/regs.c agent/vctrl/pci.c \
+         agent/vctrl/sqe.c agent/vfu/caps.c agent/vfu/conn.c agent/vfu/dma.c agent/vfu/error.c \
+         agent/vfu/irq.c agent/vfu/server.c common/enum.c tests/fuzz/fakectrl.c ;;
     esac
 }
 
@@ -40,7 +43,7 @@ done
 echo "1..$plan"
 
 mkdir -p "$OUT"
-PKGS="glib-2.0 json-glib-1.0 libnvme"
+PKGS="glib-2.0 gio-2.0 json-glib-1.0 libnvme"
 CFLAGS_PKG=$(pkg-config --cflags $PKGS 2>/dev/null)
 LIBS_PKG=$(pkg-config --libs $PKGS 2>/dev/null)
 
