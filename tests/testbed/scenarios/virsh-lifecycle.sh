@@ -11,6 +11,7 @@
 need_build
 
 VIRSH="virsh -q -c qemu:///system"
+VIRSH_LOUD="virsh -c qemu:///system" # for the messages of start/destroy
 VOL=db01
 FIO_SIZE=32M
 work=$(mktemp -d /tmp/nvp-virsh.XXXXXX)
@@ -117,13 +118,13 @@ domain_xml() {
     cat <<XML
 <domain type='qemu'>
   <name>$1</name>
-  <memory unit='MiB'>512</memory>
+  <memory unit='MiB'>256</memory>
   <vcpu>1</vcpu>
   <os>
     <type arch='x86_64' machine='q35'>hvm</type>
     <kernel>$img/vmlinuz</kernel>
     <initrd>$img/initrd.img</initrd>
-    <cmdline>console=ttyS0 panic=-1 quiet loglevel=1</cmdline>
+    <cmdline>console=ttyS0 panic=-1 loglevel=4</cmdline>
   </os>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
@@ -142,6 +143,8 @@ XML
 wait_marker() {
     local log=$work/$1-console.log i
     for ((i = 0; i < $2; i++)); do
+        # a copy in the run directory, readable from L0 while the guest runs (nvp-testbed --keep)
+        ((i % 10 == 0)) && cp "$log" "$NVP_RUN/$1-console.log" 2>/dev/null
         if grep -aq '^@@virsh-lifecycle done rc=' "$log" 2>/dev/null; then
             sed -n 's/^@@virsh-lifecycle done rc=\([0-9]*\)@@.*/\1/p' "$log" | tail -n 1
             return 0
@@ -164,7 +167,7 @@ start_diag() {
 
 domain_xml vm1 >"$work/vm1.xml"
 domain_xml vm2 >"$work/vm2.xml"
-tap_check "virsh define vm1" $VIRSH define "$work/vm1.xml"
+tap_check "virsh define vm1" $VIRSH_LOUD define "$work/vm1.xml"
 tap_check "virsh define vm2" $VIRSH define "$work/vm2.xml"
 before=$($VIRSH dumpxml --inactive vm1)
 expect "attach-volume vm1 $VOL --config" 0 "Volume '$VOL' attached to domain 'vm1'" \
@@ -186,18 +189,18 @@ make_initrd "$GUEST_NS
 step 'write a crc32c-tagged pattern over $FIO_SIZE with fio' $FIO_JOB --do_verify=1
 echo \"pattern-sha \$(dd if=\$ns bs=1M count=${FIO_SIZE%M} iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)\""
 t0=$SECONDS
-expect "virsh start vm1" 0 "Domain 'vm1' started" $VIRSH start vm1 || true
+expect "virsh start vm1" 0 "Domain 'vm1' started" $VIRSH_LOUD start vm1 || true
 [[ $($VIRSH domstate vm1) == running ]] || start_diag vm1
 tap_is "vm1 holds one active slice" "$(active_slices)" 1
 tap_diag "$(cli slice-list 2>&1)"
-rc=$(wait_marker vm1 1500) || rc=none
+rc=$(wait_marker vm1 900) || rc=none
 tap_diag "$(grep -a -v '^$' "$work/vm1-console.log" | tail -n 20)"
 tap_is "the guest wrote its pattern (fio exit status, after $((SECONDS - t0)) s)" "$rc" 0
 sha1=$(sed -n 's/^pattern-sha \([0-9a-f]*\).*/\1/p' "$work/vm1-console.log" | tail -n 1)
 grep -aq '@@nvp-step ok write' "$work/vm1-console.log" && tap_ok "fio wrote and verified the pattern in the guest" ||
     tap_fail "fio wrote and verified the pattern in the guest"
 
-expect "virsh destroy vm1" 0 "Domain 'vm1' destroyed" $VIRSH destroy vm1
+expect "virsh destroy vm1" 0 "Domain 'vm1' destroyed" $VIRSH_LOUD destroy vm1
 sleep 1
 tap_is "0 active slices after destroy" "$(active_slices)" 0
 tap_is "the queue pairs are back in the pool" "$(cli stats --json | json 'd["queues_free"]')" "$free0"
@@ -209,22 +212,22 @@ make_initrd "$GUEST_NS
 step 'fio verifies the pattern written by the previous boot' $FIO_JOB --verify_only
 echo \"pattern-sha \$(dd if=\$ns bs=1M count=${FIO_SIZE%M} iflag=direct 2>/dev/null | sha256sum | cut -d' ' -f1)\""
 t0=$SECONDS
-expect "virsh start vm1 again" 0 "Domain 'vm1' started" $VIRSH start vm1
+expect "virsh start vm1 again" 0 "Domain 'vm1' started" $VIRSH_LOUD start vm1
 
 # The same volume for a second domain while vm1 runs: refused before QEMU starts.
 expect "virsh start vm2 on the volume vm1 uses fails with a clear message" 1 \
-    "virt-nvmepool: cannot start domain 'vm2': cannot activate volume '$VOL'" $VIRSH start vm2
+    "virt-nvmepool: cannot start domain 'vm2': cannot activate volume '$VOL'" $VIRSH_LOUD start vm2
 tap_is "vm2 is not running" "$($VIRSH domstate vm2)" "shut off"
 tap_is "vm1 still holds its one slice" "$(active_slices)" 1
 
-rc=$(wait_marker vm1 1500) || rc=none
+rc=$(wait_marker vm1 900) || rc=none
 tap_diag "$(grep -a -v '^$' "$work/vm1-console.log" | tail -n 20)"
 tap_is "the guest read its data back (after $((SECONDS - t0)) s)" "$rc" 0
 grep -aq '@@nvp-step ok fio verifies' "$work/vm1-console.log" &&
     tap_ok "fio found every block of the pattern intact" || tap_fail "fio found every block of the pattern intact"
 sha2=$(sed -n 's/^pattern-sha \([0-9a-f]*\).*/\1/p' "$work/vm1-console.log" | tail -n 1)
 tap_is "the volume's first $FIO_SIZE have the same sha256 in both boots" "${sha2:-none}" "${sha1:-no hash from boot 1}"
-expect "virsh destroy vm1" 0 "Domain 'vm1' destroyed" $VIRSH destroy vm1
+expect "virsh destroy vm1" 0 "Domain 'vm1' destroyed" $VIRSH_LOUD destroy vm1
 sleep 1
 tap_is "0 active slices after the second destroy" "$(active_slices)" 0
 
