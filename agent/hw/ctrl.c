@@ -186,6 +186,8 @@ nvp_hw_dma_buf_new(NvpHwCtrl *ctrl, gsize size, GError **error)
                     _("%s: cannot allocate %zu bytes: %s."), ctrl->pci_addr, size, g_strerror(err));
         return NULL;
     }
+    /* A child of a fork() must never share (copy-on-write) pages the IOMMU points at. */
+    madvise(p, size, MADV_DONTFORK);
     g_mutex_lock(&ctrl->dma_lock);
     ok = nvp_hw_iova_alloc(ctrl->agent_iova, size, 0, &buf->iova, error);
     g_mutex_unlock(&ctrl->dma_lock);
