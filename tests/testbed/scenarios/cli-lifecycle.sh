@@ -4,7 +4,8 @@
 # the control API: ctrl-adopt of the emulated NVMe (real VFIO), three vol-create, vol-list --json,
 # vol-delete, an agent restart (controller re-adopted, extents unchanged), ctrl-release refused
 # with an explanation while volumes exist; an agent killed with SIGKILL restarts with nothing
-# lost; vol-delete --wipe zeroes exactly its extent (Linux reads it back after the release).
+# lost; a slice gets a vctrl endpoint and blocks deletion/release until deactivated;
+# vol-delete --wipe zeroes exactly its extent (Linux reads it back after the release).
 # nvp-testbed: --ssd serial=nvp-cli0,size=1G,max_ioqpairs=16 --timeout 900
 . /nvp/src/tests/testbed/lib.sh
 need_build
@@ -127,6 +128,22 @@ tap_is "$bdf is bound to vfio-pci again" "$(pci_driver "$bdf")" vfio-pci
 expect "ctrl-release is refused while volumes exist, with the reason" 1 \
     "cannot release controller $ctrl: it holds 2 volume(s); delete them first" cli ctrl-release "$ctrl"
 tap_is "the refused release left $bdf with the agent" "$(pci_driver "$bdf")" vfio-pci
+
+# ---- a slice: the pool starts an agent/vctrl endpoint on the adopted controller
+uuid=c7a5fdbd-edaf-9455-926a-d65c16db1809
+expect "slice-activate db03 (2 queue pairs, endpoint owned by 64055:64055)" 0 \
+    "Slice of volume 'db03' active: 2 queue pairs, endpoint $work/run/slices/db03.sock." \
+    cli slice-activate db03 --domain-uuid $uuid --domain-name vm1 --queues 2 --owner 64055:64055
+tap_is "the endpoint socket exists, owned by 64055:64055" \
+    "$(stat -c '%F %u:%g' "$work/run/slices/db03.sock" 2>&1)" "socket 64055:64055"
+expect "slice-list shows it" 0 "db03" cli slice-list
+expect "ctrl-info: 2 of 15 free queue pairs taken" 0 "Queue pairs:     13 / 16" cli ctrl-info "$ctrl"
+expect "vol-delete of the volume in use is refused" 1 \
+    "volume 'db03' is in use by domain 'vm1' ($uuid); stop the domain first" cli vol-delete db03
+expect "ctrl-release is refused while a slice is active" 1 \
+    "cannot release controller $ctrl: 1 slice(s) are active on it" cli ctrl-release "$ctrl"
+expect "slice-deactivate db03" 0 "Slice of volume 'db03' deactivated." cli slice-deactivate db03
+tap_is "the endpoint socket is gone" "$(test -e "$work/run/slices/db03.sock" && echo present || echo gone)" gone
 
 expect "vol-delete --wipe db01" 0 "Volume 'db01' wiped and deleted." cli vol-delete --wipe db01
 expect "vol-delete db03" 0 "Volume 'db03' deleted." cli vol-delete db03
