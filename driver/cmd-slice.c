@@ -248,14 +248,7 @@ cmd_slice_deactivate_run(const NvpCmdContext *ctx, char **args, GError **error)
                                                 g_variant_new("(s)", args[0]), "()", error)))
         return FALSE;
     if (ctx->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) root = NULL;
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "deactivated");
-        json_builder_add_string_value(b, args[0]);
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        nvp_cmd_print_json(root);
+        nvp_pool_client_print_json_member("deactivated", args[0]);
         return TRUE;
     }
     printf(_("Slice of volume '%s' deactivated.\n"), args[0]);

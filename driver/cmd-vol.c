@@ -142,14 +142,7 @@ cmd_vol_dumpxml_run(const NvpCmdContext *ctx, char **args, GError **error)
         return FALSE;
     g_variant_get(reply, "(&s)", &xml);
     if (ctx->json) {
-        g_autoptr(JsonBuilder) b = json_builder_new();
-        g_autoptr(JsonNode) root = NULL;
-        json_builder_begin_object(b);
-        json_builder_set_member_name(b, "xml");
-        json_builder_add_string_value(b, xml);
-        json_builder_end_object(b);
-        root = json_builder_get_root(b);
-        nvp_cmd_print_json(root);
+        nvp_pool_client_print_json_member("xml", xml);
         return TRUE;
     }
     fputs(xml, stdout);

@@ -159,6 +159,20 @@ nvp_pool_client_list_slices(GDBusConnection *conn, GError **error)
                      (GDestroyNotify)nvp_slice_free, error);
 }
 
+void
+nvp_pool_client_print_json_member(const char *key, const char *value)
+{
+    g_autoptr(JsonBuilder) b = json_builder_new();
+    g_autoptr(JsonNode) root = NULL;
+
+    json_builder_begin_object(b);
+    json_builder_set_member_name(b, key);
+    json_builder_add_string_value(b, value);
+    json_builder_end_object(b);
+    root = json_builder_get_root(b);
+    nvp_cmd_print_json(root);
+}
+
 static void
 add_string(JsonBuilder *b, const char *name, const char *value)
 {

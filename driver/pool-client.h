@@ -36,6 +36,9 @@ GPtrArray *nvp_pool_client_list_controllers(GDBusConnection *conn, GError **erro
 GPtrArray *nvp_pool_client_list_volumes(GDBusConnection *conn, const char *ctrl, GError **error);
 GPtrArray *nvp_pool_client_list_slices(GDBusConnection *conn, GError **error);
 
+/* Prints {"key": "value"} (--json answer of verbs that return nothing else). */
+void nvp_pool_client_print_json_member(const char *key, const char *value);
+
 /* JSON forms of the model objects (sizes in bytes, names as in the XML). */
 JsonNode *nvp_pool_client_controller_json(const NvpController *c);
 JsonNode *nvp_pool_client_volume_json(const NvpVolume *v, const NvpSlice *slice);
