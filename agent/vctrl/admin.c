@@ -430,7 +430,7 @@ create_cq(NvpAdmin *a, const NvpNvmeSqe *cmd)
         return NVP_STATUS_SPECIFIC(NVME_SC_INVALID_VECTOR);
     if (cmd->prp1 & PAGE_MASK)
         return NVP_STATUS_GENERIC(NVME_SC_PRP_INVALID_OFFSET);
-    if (!a->backend.map(a->data, cmd->prp1, (guint64)entries * sizeof(NvpNvmeCqe), TRUE))
+    if (!a->backend.hw_map(a->data, cmd->prp1, (guint64)entries * sizeof(NvpNvmeCqe), TRUE))
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
 
     cq = &a->cqs[qid];
@@ -464,7 +464,7 @@ create_sq(NvpAdmin *a, const NvpNvmeSqe *cmd)
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
     if (cmd->prp1 & PAGE_MASK)
         return NVP_STATUS_GENERIC(NVME_SC_PRP_INVALID_OFFSET);
-    if (!a->backend.map(a->data, cmd->prp1, (guint64)entries * sizeof(NvpNvmeSqe), FALSE))
+    if (!a->backend.hw_map(a->data, cmd->prp1, (guint64)entries * sizeof(NvpNvmeSqe), FALSE))
         return NVP_STATUS_GENERIC(NVME_SC_INVALID_FIELD);
 
     qp = (NvpAdminQueuePair){
@@ -831,8 +831,12 @@ process(NvpAdmin *a)
         }
         memcpy(&cmd, g, sizeof(cmd)); /* one read of guest memory per command */
         sq_advance(&a->sq);
-        if (nvp_admin_execute(a, &cmd, &status, &dw0))
+        if (nvp_admin_execute(a, &cmd, &status, &dw0)) {
+            g_debug("admin: opcode 0x%02x cid %u nsid %u cdw10 0x%x cdw11 0x%x: status 0x%x dw0 "
+                    "0x%x",
+                    cmd.opcode, cmd.cid, cmd.nsid, cmd.cdw10, cmd.cdw11, status, dw0);
             post_cqe(a, cmd.cid, status, dw0);
+        }
         if (!a->enabled)
             return; /* a handler may not reset the controller, but be safe */
     }

@@ -37,7 +37,10 @@ typedef struct {
 } NvpAdminIoFigures;
 
 typedef struct {
+    /* Guest memory the agent itself reads and writes (admin rings, admin data). */
     NvpGuestMapFunc map;
+    /* Guest memory the SSD can reach (mapped in the slice's IOVA window): I/O queues. */
+    NvpGuestMapFunc hw_map;
     /* Bind a guest SQ (and the CQ it names) to a hardware queue pair. Returns an NVMe status
      * (0 = success). */
     guint16 (*create_qpair)(gpointer data, const NvpAdminQueuePair *qp);

@@ -204,6 +204,16 @@ window_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
     return NULL;
 }
 
+/* Host pointer for guest memory only the agent touches (admin rings and data): any fd-backed
+ * region of the client, whether or not its IOMMU mapping is done. */
+static void *
+agent_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
+{
+    NvpVctrl *v = data;
+
+    return v->server ? nvp_vfu_dma_translate(v->server, gpa, len, device_writes) : NULL;
+}
+
 /* ---- hardware queue pairs ---------------------------------------------------------------- */
 
 static void
@@ -380,7 +390,8 @@ backend_io_figures(gpointer data, NvpAdminIoFigures *out)
 }
 
 static const NvpAdminBackend admin_backend = {
-    .map = window_map,
+    .map = agent_map,
+    .hw_map = window_map,
     .create_qpair = backend_create_qpair,
     .delete_qpair = backend_delete_qpair,
     .abort = backend_abort,
@@ -473,6 +484,10 @@ bar0_access(gpointer data, guint64 offset, void *buf, guint32 len, gboolean is_w
     if (!nvp_regs_write(&v->regs, offset, len, value, &ev))
         return -EINVAL;
 
+    if (ev.type != NVP_REGS_EVENT_NONE && ev.type != NVP_REGS_EVENT_SQ_TAIL &&
+        ev.type != NVP_REGS_EVENT_CQ_HEAD)
+        g_debug("slice %s: register event %d (qid %u value 0x%x)", v->name, ev.type, ev.qid,
+                ev.value);
     switch (ev.type) {
     case NVP_REGS_EVENT_NONE:
         break;
@@ -539,6 +554,8 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
                   v->name, r->gpa, r->size);
         return;
     }
+    g_debug("slice %s: DMA region 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER "x added (%s)",
+            v->name, r->gpa, r->size, r->writable ? "rw" : "ro");
     reg = g_new0(VctrlRegion, 1);
     reg->ref = 1;
     reg->gpa = r->gpa;
@@ -575,6 +592,10 @@ dev_dma_removing(gpointer dev, const NvpVfuDmaRegion *r)
     for (guint i = 0; i < v->n_regions; i++) {
         if (v->regions[i]->gpa != r->gpa || v->regions[i]->size != r->size)
             continue;
+        g_debug("slice %s: DMA region 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
+                "x removing%s",
+                v->name, r->gpa, r->size,
+                any_queue_live(v) ? ": deleting the hardware queues first" : "");
         /* Any live hardware queue may hold commands whose PRPs point into this region: delete
          * every queue pair of the slice before the IOMMU mapping goes, and report a fatal status
          * so the guest resets the controller (QEMU only unmaps RAM in use by a driver on

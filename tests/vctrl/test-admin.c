@@ -87,6 +87,7 @@ fake_figures(gpointer data, NvpAdminIoFigures *out)
 
 static const NvpAdminBackend backend = {
     .map = fake_map,
+    .hw_map = fake_map,
     .create_qpair = fake_create,
     .delete_qpair = fake_delete,
     .abort = fake_abort,

@@ -36,7 +36,7 @@ for mode in $MODES; do
     fi
     tap_ok "$mode: agent serves the slice on $sock ($bdf adopted, extent $lba_start+$lba_count)"
 
-    guest_tap "$mode: L2 guest on the slice ran to completion" --vfio-user "$sock" --timeout 2400 -- "
+    guest_tap "$mode: L2 guest on the slice ran to completion" --vfio-user "$sock" --timeout 2400 ${GUEST_VERBOSE:+--verbose} -- "
 ctrl=\$(nvme_ctrl $serial)
 ns=\$(nvme_ns $serial)
 step '$mode: L2 sees the slice (\$ns)' test -n \"\$ns\"
@@ -51,6 +51,7 @@ step '$mode: fio 1 MiB sequential write + crc32c verify over $FIO_SIZE' fio --na
 $(guest_sha_cmd '$ns')
 "
     gsha=$(guest_sha "$GUEST_LOG")
+    tap_diag "L1 interrupts of $bdf: $(grep -E 'vfio|nvme' /proc/interrupts | tr -s ' ' | head -n 8)"
     kill -USR1 "$AGENT_PID" 2>/dev/null
     sleep 1
     tap_check "$mode: agent stops cleanly and releases $bdf" agent_stop
