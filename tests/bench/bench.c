@@ -308,6 +308,7 @@ admin_setup(NvpRegs *regs, struct nvme_id_ctrl *hw_id, struct nvme_id_ns *hw_ns)
 {
     static const NvpAdminBackend be = {
         .map = admin_map,
+        .hw_map = admin_map,
         .create_qpair = admin_create,
         .delete_qpair = admin_delete,
         .irq = admin_irq,

@@ -235,6 +235,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     };
     nvp_regs_init(&regs, &rcfg);
     be.map = both_map;
+    be.hw_map = both_map; /* one guest: what the agent and the SSD may reach is the same */
     admin = nvp_admin_new(&cfg, &regs, &be, &BOTH);
 
     while (p < end) {

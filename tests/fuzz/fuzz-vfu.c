@@ -85,6 +85,7 @@ slice_irq(gpointer data, guint vector)
 
 static const NvpAdminBackend slice_backend = {
     .map = slice_map,
+    .hw_map = slice_map,
     .create_qpair = slice_create_qpair,
     .delete_qpair = slice_delete_qpair,
     .abort = slice_abort,
