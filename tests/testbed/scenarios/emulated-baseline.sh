@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # emulated-baseline: the reference fio job against QEMU's emulated NVMe inside an L2 guest (the
 # software-emulation ratio every virt-nvmepool figure is compared with, next to vfio-baseline).
-# nvp-testbed: --timeout 1500
+# nvp-testbed: --timeout 3000
 . /nvp/src/tests/testbed/lib.sh
 
 guest_tap "L2 guest with an emulated NVMe ran to completion" --nvme-emulated -- "

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # vfio-baseline: the VFIO reference. L1's emulated NVMe is bound to vfio-pci and passed whole to
 # an L2 guest (-device vfio-pci); the guest identifies it and runs the reference fio job on it.
-# nvp-testbed: --ssd serial=nvp-vfio0,size=1G,max_ioqpairs=8 --timeout 1500
+# nvp-testbed: --ssd serial=nvp-vfio0,size=1G,max_ioqpairs=8 --timeout 3000
 . /nvp/src/tests/testbed/lib.sh
 
 bdf=$(find_nvme_bdf nvp-vfio0) || tap_bail "no emulated NVMe with serial nvp-vfio0 in L1"
