@@ -276,6 +276,12 @@ def check_install_layout(srcdir, builddir, tap):
                 tap.ok(bool(matches), "[%s] %s is installed" % (pkg, path),
                        "nothing installed matches it")
                 claimed.update(matches)
+        # The German catalog really carries translations (not just an empty .mo).
+        de_mo = "%s/de/LC_MESSAGES/virt-nvmepool.mo" % localedir
+        if "de" in linguas and shutil.which("msgunfmt") and de_mo in installed:
+            res = subprocess.run(["msgunfmt", dest + de_mo], stdout=subprocess.PIPE)
+            tap.ok(res.returncode == 0 and "Unbekannter Befehl" in res.stdout.decode(),
+                   "the installed German catalog translates the CLI's messages")
         unpackaged = sorted(installed - claimed)
         tap.ok(not unpackaged, "every installed file is in a %files section",
                "installed but not in virt-nvmepool.spec:\n" + "\n".join(unpackaged))
