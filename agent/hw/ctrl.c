@@ -1045,6 +1045,14 @@ nvp_hw_ctrl_adopt(const char *pci_addr, const NvpHwCtrlOptions *opts, GError **e
     ctrl->vfio = nvp_hw_vfio_open(pci_addr, ctrl->adoption->iommu_group, error);
     if (!ctrl->vfio || !bring_up(ctrl, error))
         goto fail;
+    /* Only once adoption succeeded: a failed one leaves the device as it was found. */
+    if (ctrl->opts.release_driver && !ctrl->adoption->bound_to_vfio &&
+        g_strcmp0(ctrl->adoption->orig_driver, "vfio-pci") == 0) {
+        g_free(ctrl->adoption->orig_driver);
+        ctrl->adoption->orig_driver = g_strdup(ctrl->opts.release_driver);
+        g_clear_pointer(&ctrl->adoption->orig_override, g_free);
+        ctrl->adoption->bound_to_vfio = TRUE;
+    }
     return ctrl;
 
 fail:

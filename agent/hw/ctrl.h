@@ -15,6 +15,10 @@ typedef struct {
     guint admin_timeout_ms;    /* 0: 5000 */
     guint64 agent_window_size; /* IOVA bytes reserved for agent buffers; 0: 1 GiB */
     guint16 admin_queue_size;  /* entries; 0: 32 */
+    /* A device found already bound to vfio-pci (left there by an agent that was killed) is
+     * handed to this kernel driver at release instead of staying on vfio-pci; NULL keeps it
+     * where it was found. Must outlive the controller (a static string). */
+    const char *release_driver;
 } NvpHwCtrlOptions;
 
 /* Agent-owned DMA memory, mapped in the agent window. vaddr/iova/size are read-only. */

@@ -62,7 +62,10 @@ on_health(gpointer data)
 static gpointer
 hw_adopt(const char *bdf, gpointer data, GError **error)
 {
-    NvpHwCtrl *hw = nvp_hw_ctrl_adopt(bdf, NULL, error);
+    /* ctrl-release hands a controller back to the kernel's nvme driver, also when a killed
+     * agent left it on vfio-pci and this adoption found it there. */
+    static const NvpHwCtrlOptions opts = { .release_driver = "nvme" };
+    NvpHwCtrl *hw = nvp_hw_ctrl_adopt(bdf, &opts, error);
     HwEntry *e;
 
     if (!hw)

@@ -174,15 +174,7 @@ expect "vol-delete db04" 0 "Volume 'db04' deleted." cli vol-delete db04
 expect "vol-delete db05" 0 "Volume 'db05' deleted." cli vol-delete db05
 expect "ctrl-release after the crash" 0 "Controller $ctrl released" cli ctrl-release "$ctrl"
 for _ in $(seq 50); do [[ $(pci_driver "$bdf") == nvme ]] && break; sleep 0.1; done
-drv=$(pci_driver "$bdf")
-if [[ $drv == nvme ]]; then
-    tap_ok "after a crash, release still hands $bdf back to nvme"
-else
-    # Known: agent/hw restores the driver it found at adoption, and after a crash of the agent
-    # that is vfio-pci (see the control-plane report). Reported, not hidden.
-    _tap_n=$((_tap_n + 1))
-    echo "not ok $_tap_n - after a crash, release still hands $bdf back to nvme # TODO agent/hw returns it to $drv, the driver it found"
-fi
+tap_is "after a crash, release still hands $bdf back to nvme" "$(pci_driver "$bdf")" nvme
 
 rc=0
 stop_agent || rc=$?
