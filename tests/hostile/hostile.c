@@ -19,9 +19,9 @@
 
 /* ---- guest memory layout (GPA) ----------------------------------------------------------- */
 #define RAM_SIZE (16u << 20)
-#define ASQ_GPA 0x0000u
-#define ACQ_GPA 0x1000u
-#define ID_GPA 0x2000u
+#define ASQ_GPA 0x4000u /* the register file refuses ASQ = 0 */
+#define ACQ_GPA 0x5000u
+#define ID_GPA 0x6000u
 #define AQ_ENTRIES 64u
 #define IOQ_ENTRIES 64u
 #define SQ_GPA(q) (0x10000u + ((q)-1u) * 0x2000u)
@@ -260,7 +260,7 @@ create_ioq(Guest *g, guint q, GError **error)
     /* the agent maps guest RAM into the IOMMU on a worker: Invalid Field until that is done */
     do {
         st = create_cq_raw(g, (guint16)q, IOQ_ENTRIES, CQ_GPA(q), NVP_NVME_QUEUE_PHYS_CONTIG, 0);
-        if (st != ST(SCT_GEN, SC_INVALID_FIELD))
+        if (st < 0 || (st & ST_MASK) != ST(SCT_GEN, SC_INVALID_FIELD))
             break;
         g_usleep(50000);
     } while (g_get_monotonic_time() < end);
@@ -705,7 +705,19 @@ expect(const char *what, int got, guint16 want)
 static gboolean
 expect_io_rejected(Guest *g, NvpNvmeSqe *c, const char *what)
 {
-    return expect(what, io_cmd(g, 1, c), ST(SCT_GEN, SC_INVALID_NS));
+    guint64 before = stats_get(ctx.attacker_name, "io-rejected"), after;
+
+    if (!expect(what, io_cmd(g, 1, c), ST(SCT_GEN, SC_INVALID_NS)))
+        return FALSE;
+    /* the agent refused it (not the SSD for a reason of its own) */
+    after = stats_get(ctx.attacker_name, "io-rejected");
+    if (before == G_MAXUINT64 || after != before + 1) {
+        DIAG("%s: the agent's io-rejected went %" G_GINT64_MODIFIER "d -> %" G_GINT64_MODIFIER
+             "d, want +1\n",
+             what, (gint64)before, (gint64)after);
+        return FALSE;
+    }
+    return TRUE;
 }
 
 #define ATTACK_SEED 0x41545441434b0001ull /* "ATTACK" */

@@ -63,7 +63,9 @@ kill -USR1 "$AGENT_PID" 2>/dev/null
 sleep 1
 tap_diag "$(cat "$NVP_RUN/agent-hostile.stats" 2>/dev/null)"
 tap_diag "agent warnings: $(grep -ci warning "$NVP_RUN/agent-hostile.log") (last: $(grep -i warning "$NVP_RUN/agent-hostile.log" | tail -n 3))"
-tap_check "agent stops cleanly and releases $bdf" agent_stop
+agent_stop # not under tap_check: wait needs the agent to be a child of this shell
+tap_is "agent stops cleanly (SIGTERM) and releases $bdf" "$?" 0
+tap_diag "agent log (last lines): $(tail -n 15 "$NVP_RUN/agent-hostile.log")"
 
 dev=$(ns_block_dev "$bdf") || tap_bail "$bdf did not come back to the nvme driver"
 want=$("$NVP_HOSTILE" --print-pattern $((VIC_MIB << 20)) | sha256sum | cut -d' ' -f1)
