@@ -31,7 +31,7 @@
 #define DATA_SIZE (2u << 20)
 #define PAT_GPA 0x800000u /* victim: pattern that must never change */
 #define PAT_SIZE (2u << 20)
-#define XFER (256u << 10)  /* victim read-back chunk */
+#define XFER (256u << 10) /* victim read-back chunk */
 #define FDLESS_GPA 0x40000000ull
 #define RO_GPA 0x2000000ull
 #define MAX_IOQ 4
@@ -360,8 +360,7 @@ guest_open_at(const char *path, guint n_io, guint64 asq, GError **error)
     }
     c = (NvpNvmeSqe){ .opcode = 0x09, .cdw10 = 0x07, .cdw11 = 63u | (63u << 16) };
     if ((rc = admin(g, &c, &g->nq_dw0)) != 0) {
-        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Set Features Number of Queues: %d",
-                    rc);
+        g_set_error(error, G_IO_ERROR, G_IO_ERROR_FAILED, "Set Features Number of Queues: %d", rc);
         return NULL;
     }
     for (guint q = 1; q <= n_io; q++)
@@ -546,10 +545,11 @@ agent_stats(void)
     do {
         g_usleep(20000);
         if (stat(ctx.stats_file, &st) == 0 &&
-            (st.st_mtim.tv_sec != st0.st_mtim.tv_sec ||
-             st.st_mtim.tv_nsec != st0.st_mtim.tv_nsec || st.st_ino != st0.st_ino)) {
+            (st.st_mtim.tv_sec != st0.st_mtim.tv_sec || st.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
+             st.st_ino != st0.st_ino)) {
             g_usleep(20000);
-            if (g_file_get_contents(ctx.stats_file, &text, NULL, NULL) && strstr(text, "io-completions"))
+            if (g_file_get_contents(ctx.stats_file, &text, NULL, NULL) &&
+                strstr(text, "io-completions"))
                 return text;
             g_clear_pointer(&text, g_free);
         }
@@ -751,6 +751,45 @@ c_control_rw(Guest **gp)
         return FALSE;
     }
     return TRUE;
+}
+
+/* The victim check can fail: a changed block of the victim's extent and a changed byte of its
+ * memory are both detected (then restored). */
+static gboolean
+c_control_oracle(Guest **gp)
+{
+    Guest *v = ctx.victim;
+    g_autoptr(GError) e1 = NULL;
+    g_autoptr(GError) e2 = NULL;
+    g_autoptr(GError) e3 = NULL;
+    guint32 nb = XFER >> v->lba_shift;
+    NvpNvmeSqe c = rw_cmd(v, 0x01, v->nsze - 1, 1, DATA_GPA, 0);
+    gboolean ok = TRUE;
+
+    memset(v->ram + DATA_GPA, 0x41, 1u << v->lba_shift);
+    if (!expect("victim overwrites its last block", io_cmd(v, 1, &c), 0))
+        return FALSE;
+    if (victim_verify(v, &e1)) {
+        DIAG("the victim check missed a changed block\n");
+        ok = FALSE;
+    }
+    c = rw_cmd(v, 0x01, v->nsze - nb, nb, DATA_GPA, 0);
+    pat_fill(v->ram + DATA_GPA, XFER, EXTENT_SEED, ((v->nsze - nb) << v->lba_shift) / 8);
+    if (!expect("victim restores it", io_cmd(v, 1, &c), 0))
+        return FALSE;
+    v->ram[PAT_GPA + 12345] ^= 1;
+    if (victim_verify(v, &e2)) {
+        DIAG("the victim check missed a changed byte of memory\n");
+        ok = FALSE;
+    }
+    v->ram[PAT_GPA + 12345] ^= 1;
+    if (!victim_verify(v, &e3)) {
+        DIAG("after restoring: %s\n", e3->message);
+        ok = FALSE;
+    }
+    if (ok)
+        DIAG("detected: %s; %s\n", e1->message, e2->message);
+    return ok;
 }
 
 static gboolean
@@ -1064,16 +1103,18 @@ c_write_zeroes(Guest **gp)
     c.cdw11 = (guint32)(ctx.victim_rel_lba >> 32);
     c.cdw12 = 7;
     ok = expect_io_rejected(g, &c, "Write Zeroes at the victim's extent");
-    c = (NvpNvmeSqe){ .opcode = 0x08, .nsid = 1, .cdw10 = 0xffffffff, .cdw11 = 0xffffffff,
-                      .cdw12 = 0xffff };
+    c = (NvpNvmeSqe){
+        .opcode = 0x08, .nsid = 1, .cdw10 = 0xffffffff, .cdw11 = 0xffffffff, .cdw12 = 0xffff
+    };
     return expect_io_rejected(g, &c, "Write Zeroes wrapping") && ok;
 }
 
 static gboolean
 dsm_case(Guest *g, guint64 slba, guint32 nlb, const char *what)
 {
-    NvpNvmeSqe c = { .opcode = 0x09, .nsid = 1, .prp1 = LIST_GPA + 11 * 4096u, .cdw10 = 1,
-                     .cdw11 = 1u << 2 };
+    NvpNvmeSqe c = {
+        .opcode = 0x09, .nsid = 1, .prp1 = LIST_GPA + 11 * 4096u, .cdw10 = 1, .cdw11 = 1u << 2
+    };
     guint8 *r = g->ram + c.prp1;
     guint32 n0 = GUINT32_TO_LE(8), n1 = GUINT32_TO_LE(nlb), a = 0;
     guint64 s0 = 0, s1 = GUINT64_TO_LE(slba);
@@ -1100,8 +1141,9 @@ c_cid_slot_sharing(Guest **gp)
     Guest *g = *gp;
     /* a Read with a PRP list and a DSM with the same CID (same list slot), one doorbell */
     NvpNvmeSqe r = rw_cmd(g, 0x02, 0, 16384 >> g->lba_shift, DATA_GPA, 12);
-    NvpNvmeSqe d = { .opcode = 0x09, .nsid = 1, .prp1 = LIST_GPA + 13 * 4096u, .cdw10 = 0,
-                     .cdw11 = 1u << 2 };
+    NvpNvmeSqe d = {
+        .opcode = 0x09, .nsid = 1, .prp1 = LIST_GPA + 13 * 4096u, .cdw10 = 0, .cdw11 = 1u << 2
+    };
     guint8 *rng = g->ram + d.prp1;
     guint32 cattr = GUINT32_TO_LE((guint32)(ctx.victim_window + PAT_GPA)),
             nlb = GUINT32_TO_LE((guint32)((ctx.victim_window + PAT_GPA) >> 32));
@@ -1135,10 +1177,10 @@ admin_refused(Guest *g, guint8 opcode, guint32 nsid, guint32 cdw10, const char *
     return expect(what, admin(g, &c, NULL), ST(SCT_GEN, SC_INVALID_OPCODE));
 }
 
-#define ADMIN_CASE(fn, op, nsid, cdw10, what)                                                    \
-    static gboolean fn(Guest **gp)                                                               \
-    {                                                                                            \
-        return admin_refused(*gp, op, nsid, cdw10, what);                                        \
+#define ADMIN_CASE(fn, op, nsid, cdw10, what) \
+    static gboolean fn(Guest **gp) \
+    { \
+        return admin_refused(*gp, op, nsid, cdw10, what); \
     }
 ADMIN_CASE(c_format, 0x80, 0xffffffff, 0, "Format NVM (all namespaces)")
 ADMIN_CASE(c_sanitize, 0x84, 0, 0x2, "Sanitize (block erase)")
@@ -1174,9 +1216,14 @@ static gboolean
 c_log_page_huge(Guest **gp)
 {
     /* SMART log, NUMD all ones, offset 2^63, buffer crossing the end of RAM */
-    NvpNvmeSqe c = { .opcode = 0x02, .nsid = 0xffffffff, .prp1 = RAM_SIZE - 4096,
-                     .prp2 = RAM_SIZE, .cdw10 = 0x02 | (0xffffu << 16), .cdw11 = 0xffff,
-                     .cdw12 = 0, .cdw13 = 0x80000000 };
+    NvpNvmeSqe c = { .opcode = 0x02,
+                     .nsid = 0xffffffff,
+                     .prp1 = RAM_SIZE - 4096,
+                     .prp2 = RAM_SIZE,
+                     .cdw10 = 0x02 | (0xffffu << 16),
+                     .cdw11 = 0xffff,
+                     .cdw12 = 0,
+                     .cdw13 = 0x80000000 };
     int st = admin(*gp, &c, NULL);
 
     if (st <= 0) {
@@ -1261,7 +1308,8 @@ c_queue_memory(Guest **gp)
                   ST(SCT_GEN, SC_INVALID_FIELD)) &&
            expect("CQ straddling the end of RAM", create_cq_raw(g, 1, 1024, RAM_SIZE - 4096, 1, 0),
                   ST(SCT_GEN, SC_INVALID_FIELD)) &&
-           expect("CQ at the victim's IOVA", create_cq_raw(g, 1, 64, ctx.victim_window + PAT_GPA, 1, 0),
+           expect("CQ at the victim's IOVA",
+                  create_cq_raw(g, 1, 64, ctx.victim_window + PAT_GPA, 1, 0),
                   ST(SCT_GEN, SC_INVALID_FIELD)) &&
            expect("CQ in the agent window", create_cq_raw(g, 1, 64, ctx.agent_iova, 1, 0),
                   ST(SCT_GEN, SC_INVALID_FIELD)) &&
@@ -1271,15 +1319,15 @@ c_queue_memory(Guest **gp)
            expect("CQ 2 ok", create_cq_raw(g, 2, 64, CQ_GPA(2), 1, 0), 0) &&
            expect("SQ outside RAM", create_sq_raw(g, 2, 64, RAM_SIZE + 4096, 2),
                   ST(SCT_GEN, SC_INVALID_FIELD)) &&
-           expect("SQ at the victim's IOVA", create_sq_raw(g, 2, 64, ctx.victim_window + 0x10000, 2),
+           expect("SQ at the victim's IOVA",
+                  create_sq_raw(g, 2, 64, ctx.victim_window + 0x10000, 2),
                   ST(SCT_GEN, SC_INVALID_FIELD));
 }
 
 static gboolean
 c_cq_read_only(Guest **gp)
 {
-    if (!reopen_bare(gp) ||
-        !map_extra(*gp, RO_GPA, 1u << 20, TRUE, VFIO_DMA_MAP_FLAG_READ, NULL))
+    if (!reopen_bare(gp) || !map_extra(*gp, RO_GPA, 1u << 20, TRUE, VFIO_DMA_MAP_FLAG_READ, NULL))
         return FALSE;
     g_usleep(500000);
     return expect("CQ in read-only guest memory", create_cq_raw(*gp, 1, 64, RO_GPA, 1, 0),
@@ -1301,7 +1349,8 @@ c_vector(Guest **gp)
     if (!reopen_bare(gp))
         return FALSE;
     return expect("CQ with vector beyond the MSI-X table",
-                  create_cq_raw(*gp, 1, 64, CQ_GPA(1), NVP_NVME_QUEUE_PHYS_CONTIG | NVP_NVME_CQ_IRQ_ENABLED,
+                  create_cq_raw(*gp, 1, 64, CQ_GPA(1),
+                                NVP_NVME_QUEUE_PHYS_CONTIG | NVP_NVME_CQ_IRQ_ENABLED,
                                 (guint16)(ctx.n_attacker_queues + 1)),
                   ST(SCT_CMD, SC_INVALID_VECTOR));
 }
@@ -1348,8 +1397,9 @@ static gboolean
 bad_db_case(Guest *g, guint64 off, guint32 value, const char *what)
 {
     NvpNvmeSqe aer = { .opcode = 0x0c };
-    NvpNvmeSqe log = { .opcode = 0x02, .nsid = 0xffffffff, .prp1 = ID_GPA,
-                       .cdw10 = 0x01 | (15u << 16) };
+    NvpNvmeSqe log = {
+        .opcode = 0x02, .nsid = 0xffffffff, .prp1 = ID_GPA, .cdw10 = 0x01 | (15u << 16)
+    };
     NvpNvmeCqe cqe;
     guint64 before = stats_get(ctx.attacker_name, "bad-doorbells"), after;
 
@@ -1582,7 +1632,8 @@ c_dma_map_bad(Guest **gp)
          expect_errno("DMA_MAP unaligned",
                       nvp_test_vfu_client_dma_map(g->c, 0x3000100, 1u << 20, fd, 0, 3)) &&
          expect_errno("DMA_MAP wrapping past 2^64",
-                      nvp_test_vfu_client_dma_map(g->c, 0xfffffffffff00000ull, 2u << 20, fd, 0, 3)) &&
+                      nvp_test_vfu_client_dma_map(g->c, 0xfffffffffff00000ull, 2u << 20, fd, 0,
+                                                  3)) &&
          expect_errno("DMA_MAP past the end of the fd",
                       nvp_test_vfu_client_dma_map(g->c, 0x3000000, 4u << 20, fd, 0, 3)) &&
          expect_errno("DMA_MAP of an eventfd",
@@ -1666,7 +1717,9 @@ c_malformed_headers(Guest **gp)
         if (!reopen_bare(gp))
             return FALSE;
         g = *gp;
-        h = (NvpVfuHdr){ .id = 0x4242, .command = t[i].cmd, .size = t[i].size, .flags = t[i].flags };
+        h = (NvpVfuHdr){
+            .id = 0x4242, .command = t[i].cmd, .size = t[i].size, .flags = t[i].flags
+        };
         memcpy(buf, &h, sizeof(h));
         if (t[i].cmd == NVP_VFU_CMD_REGION_WRITE) {
             NvpVfuRegionRw rw = { .offset = 0x14, .region = 0, .count = 4096 };
@@ -1772,23 +1825,29 @@ c_set_irqs_bad(Guest **gp)
 
     if (pipe(p) < 0)
         return FALSE;
-    ok = expect_errno("SET_IRQS MSI-X vector 100",
-                      nvp_test_vfu_client_set_irqs(g->c, VFIO_IRQ_SET_DATA_EVENTFD |
-                                                             VFIO_IRQ_SET_ACTION_TRIGGER,
-                                                   VFIO_PCI_MSIX_IRQ_INDEX, 100, 1, &efd, 1, NULL)) &&
-         expect_errno("SET_IRQS start+count wrapping",
-                      nvp_test_vfu_client_set_irqs(g->c, VFIO_IRQ_SET_DATA_EVENTFD |
-                                                             VFIO_IRQ_SET_ACTION_TRIGGER,
-                                                   VFIO_PCI_MSIX_IRQ_INDEX, 0xffffffff, 2, NULL, 0,
-                                                   NULL)) &&
-         expect_errno("SET_IRQS with a pipe instead of an eventfd",
-                      nvp_test_vfu_client_set_irqs(g->c, VFIO_IRQ_SET_DATA_EVENTFD |
-                                                             VFIO_IRQ_SET_ACTION_TRIGGER,
-                                                   VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &p[0], 1, NULL)) &&
-         expect_errno("SET_IRQS on IRQ index 9",
-                      nvp_test_vfu_client_set_irqs(g->c, VFIO_IRQ_SET_DATA_EVENTFD |
-                                                             VFIO_IRQ_SET_ACTION_TRIGGER,
-                                                   9, 0, 1, &efd, 1, NULL));
+    ok =
+        expect_errno("SET_IRQS MSI-X vector 100",
+                     nvp_test_vfu_client_set_irqs(g->c,
+                                                  VFIO_IRQ_SET_DATA_EVENTFD |
+                                                      VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                  VFIO_PCI_MSIX_IRQ_INDEX, 100, 1, &efd, 1,
+                                                  NULL)) &&
+        expect_errno("SET_IRQS start+count wrapping",
+                     nvp_test_vfu_client_set_irqs(g->c,
+                                                  VFIO_IRQ_SET_DATA_EVENTFD |
+                                                      VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                  VFIO_PCI_MSIX_IRQ_INDEX, 0xffffffff, 2, NULL, 0,
+                                                  NULL)) &&
+        expect_errno("SET_IRQS with a pipe instead of an eventfd",
+                     nvp_test_vfu_client_set_irqs(g->c,
+                                                  VFIO_IRQ_SET_DATA_EVENTFD |
+                                                      VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                  VFIO_PCI_MSIX_IRQ_INDEX, 0, 1, &p[0], 1, NULL)) &&
+        expect_errno("SET_IRQS on IRQ index 9",
+                     nvp_test_vfu_client_set_irqs(g->c,
+                                                  VFIO_IRQ_SET_DATA_EVENTFD |
+                                                      VFIO_IRQ_SET_ACTION_TRIGGER,
+                                                  9, 0, 1, &efd, 1, NULL));
     close(efd);
     close(p[0]);
     close(p[1]);
@@ -1803,8 +1862,8 @@ io_burst(Guest *g, guint8 opcode, guint n)
 
     attacker_data(g);
     for (guint i = 0; i < n; i++) {
-        NvpNvmeSqe c = rw_cmd(g, opcode, (guint64)(i % 8) * nb, nb, DATA_GPA + (i % 8) * (256u << 10),
-                              16 + i);
+        NvpNvmeSqe c =
+            rw_cmd(g, opcode, (guint64)(i % 8) * nb, nb, DATA_GPA + (i % 8) * (256u << 10), 16 + i);
 
         io_post(g, 1, &c);
     }
@@ -1914,6 +1973,8 @@ typedef struct {
 static const Case cases[] = {
     { "control", "the attacker's own write+read in its extent succeeds", c_control_rw },
     { "control", "Flush with the broadcast NSID succeeds", c_control_flush_broadcast },
+    { "control", "the victim check detects a changed block and a changed memory byte",
+      c_control_oracle },
     { "#1", "PRP1 outside guest RAM (read and write)", c_prp1_outside_ram },
     { "#1", "2-page transfer straddling the end of guest RAM", c_prp1_straddles_ram_end },
     { "#2", "PRP1/PRP2 into the agent's IOVA window", c_prp_agent_window },
@@ -2018,19 +2079,28 @@ main(int argc, char **argv)
     int n_queues = 2;
     gboolean list = FALSE;
     GOptionEntry entries[] = {
-        { "attacker", 0, 0, G_OPTION_ARG_FILENAME, &ctx.attacker_sock, "attacker slice socket", "PATH" },
+        { "attacker", 0, 0, G_OPTION_ARG_FILENAME, &ctx.attacker_sock, "attacker slice socket",
+          "PATH" },
         { "victim", 0, 0, G_OPTION_ARG_FILENAME, &ctx.victim_sock, "victim slice socket", "PATH" },
         { "agent-pid", 0, 0, G_OPTION_ARG_INT, &ctx.agent_pid, "the agent's process ID", "PID" },
-        { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &ctx.stats_file, "the agent's --stats-file", "FILE" },
-        { "attacker-name", 0, 0, G_OPTION_ARG_STRING, &ctx.attacker_name, "attacker slice name", "NAME" },
+        { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &ctx.stats_file, "the agent's --stats-file",
+          "FILE" },
+        { "attacker-name", 0, 0, G_OPTION_ARG_STRING, &ctx.attacker_name, "attacker slice name",
+          "NAME" },
         { "victim-name", 0, 0, G_OPTION_ARG_STRING, &ctx.victim_name, "victim slice name", "NAME" },
-        { "attacker-queues", 0, 0, G_OPTION_ARG_INT, &n_queues, "queue pairs granted to the attacker", "N" },
-        { "victim-rel-lba", 0, 0, G_OPTION_ARG_STRING, &victim_rel, "victim extent start minus attacker extent start (LBAs)", "N" },
-        { "victim-window", 0, 0, G_OPTION_ARG_STRING, &victim_window, "the victim's IOVA window base (default: from the stats)", "IOVA" },
-        { "agent-iova", 0, 0, G_OPTION_ARG_STRING, &agent_iova, "an IOVA in the agent's window (default 0x3ff00000)", "IOVA" },
-        { "only", 0, 0, G_OPTION_ARG_STRING, &only, "run only cases whose description contains TEXT", "TEXT" },
+        { "attacker-queues", 0, 0, G_OPTION_ARG_INT, &n_queues,
+          "queue pairs granted to the attacker", "N" },
+        { "victim-rel-lba", 0, 0, G_OPTION_ARG_STRING, &victim_rel,
+          "victim extent start minus attacker extent start (LBAs)", "N" },
+        { "victim-window", 0, 0, G_OPTION_ARG_STRING, &victim_window,
+          "the victim's IOVA window base (default: from the stats)", "IOVA" },
+        { "agent-iova", 0, 0, G_OPTION_ARG_STRING, &agent_iova,
+          "an IOVA in the agent's window (default 0x3ff00000)", "IOVA" },
+        { "only", 0, 0, G_OPTION_ARG_STRING, &only,
+          "run only cases whose description contains TEXT", "TEXT" },
         { "list", 0, 0, G_OPTION_ARG_NONE, &list, "list the cases", NULL },
-        { "print-pattern", 0, 0, G_OPTION_ARG_INT64, &pattern_bytes, "write the victim's extent pattern (BYTES) to stdout and exit", "BYTES" },
+        { "print-pattern", 0, 0, G_OPTION_ARG_INT64, &pattern_bytes,
+          "write the victim's extent pattern (BYTES) to stdout and exit", "BYTES" },
         { NULL },
     };
 
