@@ -245,6 +245,10 @@ cmd_attach_volume_run(const NvpCmdContext *ctx, char **args, GError **error)
             nvp_domain_detach_config(dom, args[1], NULL, NULL);
         return FALSE;
     }
+    if (!nvp_domain_has_acpi(dom))
+        g_printerr(_("warning: domain '%s' has no <features><acpi/>: a Linux guest then finds the "
+                     "volume's device behind its root port powered off; add ACPI to the domain\n"),
+                   virDomainGetName(dom));
     nvp_cmd_domain_print(ctx, _("attached to"), dom, hot ? hot : cold, &affect);
     return TRUE;
 }

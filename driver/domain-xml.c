@@ -219,6 +219,12 @@ nvp_domain_xml_check_machine(xmlNode *domain, GError **error)
     return TRUE;
 }
 
+gboolean
+nvp_domain_xml_has_acpi(xmlNode *domain)
+{
+    return nvp_xml_child(nvp_xml_child(domain, "features"), "acpi") != NULL;
+}
+
 static xmlNode *
 nvp_xml_add_child(xmlNode *parent, const char *name)
 {

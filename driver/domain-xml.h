@@ -78,6 +78,11 @@ gboolean nvp_domain_xml_share_memory(xmlNode *domain, NvpDomainMetadata *md, GEr
 NvpDomainVolume *nvp_domain_xml_reserve_live(xmlDoc *doc, const char *volume, guint queues,
                                              GError **error);
 
+/* Whether the domain has <features><acpi/>. Without ACPI a Linux guest drives the root port's
+ * hot-plug slot natively and finds the device behind it powered off ("Unable to change power
+ * state from D3cold to D0"), so the volume is unusable: attach-volume warns. */
+gboolean nvp_domain_xml_has_acpi(xmlNode *domain);
+
 /* Refuse a domain that is not a q35 machine (the device sits on a PCI Express root port). */
 gboolean nvp_domain_xml_check_machine(xmlNode *domain, GError **error);
 

@@ -39,6 +39,14 @@ nvp_domain_get_info(virDomainPtr dom, gboolean inactive, GError **error)
     return nvp_domain_info_from_node(xmlDocGetRootElement(doc), error);
 }
 
+gboolean
+nvp_domain_has_acpi(virDomainPtr dom)
+{
+    g_autoptr(xmlDoc) doc = nvp_domain_get_doc(dom, VIR_DOMAIN_XML_INACTIVE, NULL);
+
+    return !doc || nvp_domain_xml_has_acpi(xmlDocGetRootElement(doc));
+}
+
 static gboolean
 nvp_domain_define(virDomainPtr dom, xmlDoc *doc, GError **error)
 {

@@ -16,6 +16,10 @@ NvpDomainVolume *nvp_domain_attach_config(virDomainPtr dom, const char *volume, 
 gboolean nvp_domain_detach_config(virDomainPtr dom, const char *volume, NvpDomainVolume **detached,
                                   GError **error);
 
+/* libvirt: whether the persistent definition has <features><acpi/> (see
+ * nvp_domain_xml_has_acpi()); TRUE when it cannot be read. */
+gboolean nvp_domain_has_acpi(virDomainPtr dom);
+
 /* libvirt: what the domain's current (live when running) or persistent XML says. */
 NvpDomainInfo *nvp_domain_get_info(virDomainPtr dom, gboolean inactive, GError **error);
 

@@ -76,6 +76,8 @@ test_attach_config_json(void)
     g_assert_false(json_object_get_boolean_member(obj, "live"));
     /* no agent here: the volume could not be checked, which is a warning only */
     g_assert_nonnull(strstr(r.err, "warning: volume 'db01' not checked"));
+    /* the fixture's domain has no ACPI: warned about, attached anyway */
+    g_assert_nonnull(strstr(r.err, "warning: domain 'vm1' has no <features><acpi/>"));
 }
 
 static void

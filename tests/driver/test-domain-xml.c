@@ -290,6 +290,17 @@ test_reserve_live(void)
     g_assert_nonnull(strstr(error->message, "--config"));
 }
 
+/* ACPI present (q35-basic) or not (q35-hugepages-cmdline): attach-volume warns without it. */
+static void
+test_acpi(void)
+{
+    g_autoptr(xmlDoc) with = load("domainxml2xml/in", "q35-basic.xml");
+    g_autoptr(xmlDoc) without = load("domainxml2xml/in", "q35-hugepages-cmdline.xml");
+
+    g_assert_true(nvp_domain_xml_has_acpi(xmlDocGetRootElement(with)));
+    g_assert_false(nvp_domain_xml_has_acpi(xmlDocGetRootElement(without)));
+}
+
 /* A device libvirt placed on a reserved port is reported with the volume it collides with. */
 static void
 test_port_taken(void)
@@ -345,5 +356,6 @@ main(int argc, char **argv)
     g_test_add_func("/domain-xml/info", test_info);
     g_test_add_func("/domain-xml/reserve-live", test_reserve_live);
     g_test_add_func("/domain-xml/port-taken", test_port_taken);
+    g_test_add_func("/domain-xml/acpi", test_acpi);
     return g_test_run();
 }

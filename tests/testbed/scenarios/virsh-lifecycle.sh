@@ -126,6 +126,9 @@ domain_xml() {
     <initrd>$img/initrd.img</initrd>
     <cmdline>console=ttyS0 panic=-1 loglevel=4</cmdline>
   </os>
+  <features>
+    <acpi/>
+  </features>
   <on_poweroff>destroy</on_poweroff>
   <on_reboot>destroy</on_reboot>
   <on_crash>destroy</on_crash>
