@@ -50,6 +50,19 @@ EOF
         done
         [[ -S $sock ]] || { tail -n 20 "$NVP_RUN/$name.log"; return 1; }
     done
+    if [[ -n ${NVP_STATS_POLL:-} ]]; then
+        # debugging aid: counters and L1 interrupts every NVP_STATS_POLL seconds into $NVP_RUN
+        (
+            n=0
+            while kill -0 "$AGENT_PID" 2>/dev/null; do
+                sleep "$NVP_STATS_POLL"
+                kill -USR1 "$AGENT_PID" 2>/dev/null
+                sleep 1
+                n=$((n + 1))
+                { date; cat "$NVP_RUN/$name.stats"; grep -E 'vfio|nvme' /proc/interrupts; } >"$NVP_RUN/$name.poll.$n" 2>&1
+            done
+        ) &
+    fi
 }
 
 # agent_stop: SIGTERM, wait (the agent writes its stats file and releases the controllers).

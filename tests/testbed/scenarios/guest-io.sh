@@ -44,6 +44,12 @@ step '$mode: the slice is $EXT_MIB MiB' test \"\$(blockdev --getsize64 \$ns)\" =
 step '$mode: nvme id-ctrl' nvme id-ctrl \$ctrl
 step '$mode: nvme id-ns' nvme id-ns \$ns
 step '$mode: nvme smart-log' nvme smart-log \$ctrl
+if [ -n \"$GUEST_IO_PROBE\" ]; then
+    step '$mode: probe: 4 sync 4 KiB reads' timeout 120 fio --name=pr --filename=\$ns --rw=read --bs=4k --size=16k --direct=1 --ioengine=psync
+    cat /proc/interrupts
+    step '$mode: probe: 4 sync 4 KiB writes' timeout 120 fio --name=pw --filename=\$ns --rw=write --bs=4k --size=16k --direct=1 --ioengine=psync
+    cat /proc/interrupts
+fi
 step '$mode: fio 4 KiB randrw crc32c verify over $FIO_SIZE' $(fio_verify_cmd '$ns' "$FIO_SIZE")
 step '$mode: fio 1 MiB sequential write + crc32c verify over $FIO_SIZE' fio --name=seq --filename=\$ns \
     --size=$FIO_SIZE --rw=write --bs=1M --direct=1 --ioengine=libaio --iodepth=4 --verify=crc32c \
