@@ -907,10 +907,16 @@ c_prp_list_loop(Guest **gp)
     guint32 bytes = 1u << 20;
     NvpNvmeSqe c = rw_cmd(g, 0x02, 0, bytes >> g->lba_shift, DATA_GPA, 5);
     guint64 page = LIST_GPA + 5 * 4096u;
-    guint64 e0 = GUINT64_TO_LE(DATA_GPA + 4096), chain = GUINT64_TO_LE(page + 4080);
+    guint64 e0 = GUINT64_TO_LE(DATA_GPA + 4096), chain = GUINT64_TO_LE(page);
     int st;
 
-    /* the list starts 2 entries before the page end; its last entry chains back onto itself */
+    /* the list starts 2 entries before the page end and chains back to the start of its own
+     * page, whose last entry chains there again: a loop the translator must bound */
+    for (guint i = 0; i < 511; i++) {
+        guint64 e = GUINT64_TO_LE(DATA_GPA + (guint64)(i % 200 + 2) * 4096);
+
+        memcpy(g->ram + page + i * 8u, &e, 8);
+    }
     memcpy(g->ram + page + 4080, &e0, 8);
     memcpy(g->ram + page + 4088, &chain, 8);
     c.prp2 = page + 4080;
