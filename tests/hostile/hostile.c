@@ -702,15 +702,40 @@ expect(const char *what, int got, guint16 want)
 }
 
 /* An I/O command that strict mode must refuse: the SSD fails its replacement (NSID 0). */
+static const char *const reasons[] = { "bad-opcode",     "bad-flags", "sgl",      "bad-nsid",
+                                       "bad-field",      "lba-range", "too-long", "prp-offset",
+                                       "prp-out-of-ram", "dsm-range" };
+
+/* The attacker slice's io-rejected and per-reason counters (live queues only). */
+static guint64
+rejections(guint64 *per_reason)
+{
+    g_autofree char *text = agent_stats();
+    guint64 v = G_MAXUINT64;
+
+    if (!text)
+        return v;
+    stats_slice(text, ctx.attacker_name, "io-rejected", &v);
+    for (guint i = 0; i < G_N_ELEMENTS(reasons); i++) {
+        per_reason[i] = 0;
+        stats_slice(text, ctx.attacker_name, reasons[i], &per_reason[i]);
+    }
+    return v;
+}
+
 static gboolean
 expect_io_rejected(Guest *g, NvpNvmeSqe *c, const char *what)
 {
-    guint64 before = stats_get(ctx.attacker_name, "io-rejected"), after;
+    guint64 rb[G_N_ELEMENTS(reasons)], ra[G_N_ELEMENTS(reasons)];
+    guint64 before = rejections(rb), after;
 
     if (!expect(what, io_cmd(g, 1, c), ST(SCT_GEN, SC_INVALID_NS)))
         return FALSE;
     /* the agent refused it (not the SSD for a reason of its own) */
-    after = stats_get(ctx.attacker_name, "io-rejected");
+    after = rejections(ra);
+    for (guint i = 0; i < G_N_ELEMENTS(reasons); i++)
+        if (ra[i] != rb[i])
+            DIAG("%s: refused by the agent (%s)\n", what, reasons[i]);
     if (before == G_MAXUINT64 || after != before + 1) {
         DIAG("%s: the agent's io-rejected went %" G_GINT64_MODIFIER "d -> %" G_GINT64_MODIFIER
              "d, want +1\n",
@@ -908,6 +933,7 @@ c_prp_list_loop(Guest **gp)
     NvpNvmeSqe c = rw_cmd(g, 0x02, 0, bytes >> g->lba_shift, DATA_GPA, 5);
     guint64 page = LIST_GPA + 5 * 4096u;
     guint64 e0 = GUINT64_TO_LE(DATA_GPA + 4096), chain = GUINT64_TO_LE(page);
+    guint64 rb[G_N_ELEMENTS(reasons)], ra[G_N_ELEMENTS(reasons)];
     int st;
 
     /* the list starts 2 entries before the page end and chains back to the start of its own
@@ -920,7 +946,12 @@ c_prp_list_loop(Guest **gp)
     memcpy(g->ram + page + 4080, &e0, 8);
     memcpy(g->ram + page + 4088, &chain, 8);
     c.prp2 = page + 4080;
+    rejections(rb);
     st = io_cmd(g, 1, &c);
+    rejections(ra);
+    for (guint i = 0; i < G_N_ELEMENTS(reasons); i++)
+        if (ra[i] != rb[i])
+            DIAG("looping list: refused by the agent (%s)\n", reasons[i]);
     if (st < 0) {
         DIAG("no completion for a looping PRP list\n");
         return FALSE;
