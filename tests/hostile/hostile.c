@@ -929,7 +929,7 @@ static gboolean
 c_prp_list_loop(Guest **gp)
 {
     Guest *g = *gp;
-    guint32 bytes = 1u << 20;
+    guint32 bytes = 256u << 10; /* within MDTS (QEMU's NVMe: 512 KiB) */
     NvpNvmeSqe c = rw_cmd(g, 0x02, 0, bytes >> g->lba_shift, DATA_GPA, 5);
     guint64 page = LIST_GPA + 5 * 4096u;
     guint64 e0 = GUINT64_TO_LE(DATA_GPA + 4096), chain = GUINT64_TO_LE(page);
