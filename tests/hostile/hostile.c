@@ -529,30 +529,26 @@ agent_alive(void)
     return ctx.agent_pid > 0 && kill(ctx.agent_pid, 0) == 0;
 }
 
-/* SIGUSR1 -> the agent rewrites its stats file; returns its text. */
+/* SIGUSR1 -> the agent rewrites its stats file (g_file_set_contents: atomic rename); returns
+ * its text. The old file is removed first: on the 9p share mtime and inode numbers can repeat. */
 static char *
 agent_stats(void)
 {
-    struct stat st0 = { 0 }, st;
     gint64 end = g_get_monotonic_time() + 5 * G_USEC_PER_SEC;
     char *text = NULL;
 
     if (!ctx.stats_file || !agent_alive())
         return NULL;
-    (void)stat(ctx.stats_file, &st0);
+    if (unlink(ctx.stats_file) < 0 && errno != ENOENT)
+        return NULL;
     if (kill(ctx.agent_pid, SIGUSR1) < 0)
         return NULL;
     do {
-        g_usleep(20000);
-        if (stat(ctx.stats_file, &st) == 0 &&
-            (st.st_mtim.tv_sec != st0.st_mtim.tv_sec || st.st_mtim.tv_nsec != st0.st_mtim.tv_nsec ||
-             st.st_ino != st0.st_ino)) {
-            g_usleep(20000);
-            if (g_file_get_contents(ctx.stats_file, &text, NULL, NULL) &&
-                strstr(text, "io-completions"))
-                return text;
-            g_clear_pointer(&text, g_free);
-        }
+        g_usleep(10000);
+        if (g_file_get_contents(ctx.stats_file, &text, NULL, NULL) &&
+            strstr(text, "io-completions"))
+            return text;
+        g_clear_pointer(&text, g_free);
     } while (g_get_monotonic_time() < end);
     return NULL;
 }
