@@ -70,11 +70,18 @@ check_xml_size(GDBusMethodInvocation *invocation, const char *xml)
     return FALSE;
 }
 
-static const char *const *
-strv_from_array(GPtrArray *xmls)
+typedef char *(*NvpFormatFunc)(gconstpointer obj);
+
+/* The XML of every object in @objs, NULL-terminated, for a D-Bus "as" reply. */
+static GPtrArray *
+format_all(GPtrArray *objs, NvpFormatFunc format)
 {
+    GPtrArray *xmls = g_ptr_array_new_full(objs->len + 1, g_free);
+
+    for (guint i = 0; i < objs->len; i++)
+        g_ptr_array_add(xmls, format(objs->pdata[i]));
     g_ptr_array_add(xmls, NULL);
-    return (const char *const *)xmls->pdata;
+    return xmls;
 }
 
 /* --- Agent1 --- */
@@ -114,11 +121,9 @@ on_ctrl_list(NvpDBusControllers1 *skel, GDBusMethodInvocation *inv, gpointer dat
 {
     NvpApiServer *s = data;
     g_autoptr(GPtrArray) ctrls = nvp_pool_ctrl_list(s->pool);
-    g_autoptr(GPtrArray) xmls = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) xmls = format_all(ctrls, (NvpFormatFunc)nvp_controller_format);
 
-    for (guint i = 0; i < ctrls->len; i++)
-        g_ptr_array_add(xmls, nvp_controller_format(ctrls->pdata[i]));
-    nvp_dbus_controllers1_complete_list(skel, inv, strv_from_array(xmls));
+    nvp_dbus_controllers1_complete_list(skel, inv, (const char *const *)xmls->pdata);
     return TRUE;
 }
 
@@ -183,15 +188,14 @@ on_vol_list(NvpDBusVolumes1 *skel, GDBusMethodInvocation *inv, const char *ctrl,
     NvpApiServer *s = data;
     g_autoptr(GError) error = NULL;
     g_autoptr(GPtrArray) vols = nvp_pool_vol_list(s->pool, ctrl, &error);
-    g_autoptr(GPtrArray) xmls = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) xmls = NULL;
 
     if (!vols) {
         return_error(inv, error);
         return TRUE;
     }
-    for (guint i = 0; i < vols->len; i++)
-        g_ptr_array_add(xmls, nvp_volume_format(vols->pdata[i]));
-    nvp_dbus_volumes1_complete_list(skel, inv, strv_from_array(xmls));
+    xmls = format_all(vols, (NvpFormatFunc)nvp_volume_format);
+    nvp_dbus_volumes1_complete_list(skel, inv, (const char *const *)xmls->pdata);
     return TRUE;
 }
 
@@ -279,11 +283,9 @@ on_slice_list(NvpDBusSlices1 *skel, GDBusMethodInvocation *inv, gpointer data)
 {
     NvpApiServer *s = data;
     g_autoptr(GPtrArray) slices = nvp_pool_slice_list(s->pool);
-    g_autoptr(GPtrArray) xmls = g_ptr_array_new_with_free_func(g_free);
+    g_autoptr(GPtrArray) xmls = format_all(slices, (NvpFormatFunc)nvp_slice_format);
 
-    for (guint i = 0; i < slices->len; i++)
-        g_ptr_array_add(xmls, nvp_slice_format(slices->pdata[i]));
-    nvp_dbus_slices1_complete_list(skel, inv, strv_from_array(xmls));
+    nvp_dbus_slices1_complete_list(skel, inv, (const char *const *)xmls->pdata);
     return TRUE;
 }
 
