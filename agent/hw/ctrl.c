@@ -21,6 +21,7 @@
 #define DEFAULT_AGENT_WINDOW (G_GUINT64_CONSTANT(1) << 30)
 #define DEFAULT_ADMIN_ENTRIES 32
 #define WINDOW_ALIGN (G_GUINT64_CONSTANT(2) << 20)
+#define MAX_DEFAULT_IOVA_FLOOR (G_GUINT64_CONSTANT(512) << 30)
 #define ABORT_TIMEOUT_MS 1000
 #define RELEASE_CMD_TIMEOUT_MS 2000
 
@@ -41,6 +42,7 @@ struct _NvpHwCtrl {
 
     NvpHwIova *iova; /* whole IOVA space: agent window + slice windows */
     guint64 agent_base;
+    guint64 iova_floor; /* see NvpHwCtrlOptions */
     guint64 agent_size;
     NvpHwIova *agent_iova; /* inside the agent window */
     GMutex dma_lock;       /* agent_iova, iova */
@@ -240,6 +242,12 @@ nvp_hw_ctrl_window_alloc(NvpHwCtrl *ctrl, guint64 size, guint64 *iova_base, GErr
     if (!ok)
         g_prefix_error(error, "%s: ", ctrl->pci_addr);
     return ok;
+}
+
+guint64
+nvp_hw_ctrl_get_iova_floor(NvpHwCtrl *ctrl)
+{
+    return ctrl->iova_floor;
 }
 
 void
@@ -847,9 +855,24 @@ setup_iova(NvpHwCtrl *ctrl, GError **error)
     guint n_ranges;
     const NvpHwIovaRange *ranges = nvp_hw_vfio_get_iova_ranges(ctrl->vfio, &n_ranges);
     guint64 pg = MAX(nvp_hw_vfio_get_iova_page_size(ctrl->vfio), (guint64)ctrl->page_size);
+    guint64 floor = ctrl->opts.iova_floor, top = 0;
+    g_autoptr(GArray) above = g_array_new(FALSE, FALSE, sizeof(NvpHwIovaRange));
     NvpHwIovaRange agent;
 
-    ctrl->iova = nvp_hw_iova_new(ranges, n_ranges, pg);
+    for (guint i = 0; i < n_ranges; i++)
+        top = MAX(top, ranges[i].last);
+    if (!floor)
+        floor = MIN(MAX_DEFAULT_IOVA_FLOOR, (top / 2 + 1) & ~(WINDOW_ALIGN - 1));
+    for (guint i = 0; i < n_ranges; i++) {
+        NvpHwIovaRange r = ranges[i];
+
+        if (r.last < floor)
+            continue;
+        r.start = MAX(r.start, floor);
+        g_array_append_val(above, r);
+    }
+    ctrl->iova_floor = floor;
+    ctrl->iova = nvp_hw_iova_new((const NvpHwIovaRange *)above->data, above->len, pg);
     if (!nvp_hw_iova_alloc(ctrl->iova, ctrl->opts.agent_window_size, WINDOW_ALIGN,
                            &ctrl->agent_base, error)) {
         g_prefix_error(error, _("%s: cannot reserve the agent IOVA window: "), ctrl->pci_addr);

@@ -19,6 +19,10 @@ typedef struct {
      * handed to this kernel driver at release instead of staying on vfio-pci; NULL keeps it
      * where it was found. Must outlive the controller (a static string). */
     const char *release_driver;
+    /* Every IOVA the agent allocates (its own buffers, strict windows) lies at or above this
+     * address, so that IOVAs below it can carry a trusted guest's memory at IOVA = GPA.
+     * 0: half of the IOMMU's address space, at most 512 GiB. */
+    guint64 iova_floor;
 } NvpHwCtrlOptions;
 
 /* Agent-owned DMA memory, mapped in the agent window. vaddr/iova/size are read-only. */
@@ -72,6 +76,9 @@ guint32 nvp_hw_ctrl_get_page_size(NvpHwCtrl *ctrl);
 gboolean nvp_hw_ctrl_window_alloc(NvpHwCtrl *ctrl, guint64 size, guint64 *iova_base,
                                   GError **error);
 void nvp_hw_ctrl_window_free(NvpHwCtrl *ctrl, guint64 iova_base);
+/* IOVAs below this address are never allocated by the agent: a trusted slice maps guest memory
+ * there at IOVA = GPA. */
+guint64 nvp_hw_ctrl_get_iova_floor(NvpHwCtrl *ctrl);
 /* VFIO_IOMMU_MAP_DMA / UNMAP_DMA; vaddr, iova and size aligned to the IOMMU page size.
  * The caller keeps vaddr mapped until it has unmapped the IOVA range. */
 gboolean nvp_hw_ctrl_dma_map(NvpHwCtrl *ctrl, void *vaddr, guint64 iova, guint64 size,

@@ -475,7 +475,17 @@ pool_place(NvpPool *pool, PoolCtrl *pc, NvpVolume *vol, GError **error)
 {
     NvpController *m = pc->model;
     guint64 largest = 0;
+    gboolean trusted = vol->isolation == NVP_ISOLATION_TRUSTED;
 
+    /* The SSD executes a trusted guest's commands untranslated: its LBAs and NSID 1 are
+     * physical, so a trusted volume starts at LBA 0 of namespace 1. */
+    if (trusted && ((vol->nsid && vol->nsid != 1) || (vol->has_extent && vol->lba != 0))) {
+        g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_INVALID,
+                    _("volume '%s' allows trusted mode, in which the guest addresses the SSD "
+                      "directly: it must start at LBA 0 of namespace 1"),
+                    vol->name);
+        return FALSE;
+    }
     if (vol->type == NVP_VOLUME_TYPE_NAMESPACE) {
         NvpNamespace *ns = nvp_controller_get_namespace(m, vol->nsid);
         NvpExtentMap *map;
@@ -545,7 +555,11 @@ pool_place(NvpPool *pool, PoolCtrl *pc, NvpVolume *vol, GError **error)
             vol->capacity = vol->blocks * ns->block_size;
             return TRUE;
         }
-        if (nvp_extent_map_alloc(map, length, &start)) {
+        if (trusted && ns->nsid != 1)
+            continue;
+        start = 0;
+        if (trusted ? nvp_extent_map_reserve(map, 0, length)
+                    : nvp_extent_map_alloc(map, length, &start)) {
             vol->nsid = ns->nsid;
             vol->block_size = ns->block_size;
             vol->capacity = length;
@@ -553,6 +567,13 @@ pool_place(NvpPool *pool, PoolCtrl *pc, NvpVolume *vol, GError **error)
             vol->blocks = length / ns->block_size;
             vol->has_extent = TRUE;
             return TRUE;
+        }
+        if (trusted) {
+            g_set_error(error, NVP_POOL_ERROR, NVP_POOL_ERROR_BUSY,
+                        _("volume '%s' allows trusted mode and so must start at LBA 0 of "
+                          "namespace 1 of %s, where another volume already lies"),
+                        vol->name, m->name);
+            return FALSE;
         }
         largest = MAX(largest, nvp_extent_map_get_largest_free(map));
     }

@@ -754,6 +754,15 @@ check_config(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, const struct nvme_id_ns *
                     (guint64)GUINT64_FROM_LE(ns->nsze));
         return FALSE;
     }
+    /* The SSD executes a trusted guest's commands untouched: LBAs and NSID 1 are physical. */
+    if (cfg->mode == NVP_VCTRL_MODE_TRUSTED && (cfg->lba_start != 0 || cfg->nsid != 1)) {
+        g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,
+                    _("A trusted slice passes the guest's commands to the SSD untranslated, so its "
+                      "extent must start at LBA 0 of namespace 1 (asked: namespace %1$u, LBA "
+                      "%2$" G_GUINT64_FORMAT ")."),
+                    cfg->nsid, cfg->lba_start);
+        return FALSE;
+    }
     if (cfg->n_qpairs == 0 || cfg->n_qpairs > NVP_REGS_MAX_QID ||
         cfg->n_qpairs > nvp_hw_ctrl_get_n_free_qpairs(hw)) {
         g_set_error(error, NVP_VCTRL_ERROR, NVP_VCTRL_ERROR_INVALID,

@@ -410,17 +410,28 @@ test_slices(Fixture *f, gconstpointer data)
     g_autoptr(NvpController) after = NULL;
     g_autoptr(GPtrArray) list = NULL;
 
-    def->name = g_strdup("db01");
+    /* a trusted volume starts at LBA 0 of namespace 1 (the guest addresses the SSD directly) */
+    def->name = g_strdup("fast");
     def->controller = g_strdup("pci_0000_00_04_0");
     def->capacity = GiB;
     def->queues = 4;
-    a = nvp_pool_vol_create(f->pool, def, &error);
-    g_assert_no_error(error);
-    g_free(def->name);
-    def->name = g_strdup("fast");
     def->isolation = NVP_ISOLATION_TRUSTED;
     t = nvp_pool_vol_create(f->pool, def, &error);
     g_assert_no_error(error);
+    g_assert_cmpuint(t->nsid, ==, 1);
+    g_assert_cmpuint(t->lba, ==, 0);
+    g_free(def->name);
+    def->name = g_strdup("fast2");
+    x = nvp_pool_vol_create(f->pool, def, &error);
+    g_assert_null(x);
+    assert_error_msg(error, NVP_POOL_ERROR, NVP_POOL_ERROR_BUSY, "LBA 0 of namespace 1");
+    g_clear_error(&error);
+    g_free(def->name);
+    def->name = g_strdup("db01");
+    def->isolation = NVP_ISOLATION_STRICT;
+    a = nvp_pool_vol_create(f->pool, def, &error);
+    g_assert_no_error(error);
+    g_assert_cmpuint(a->lba, >, 0);
 
     s = activate(f->pool, "db01", UUID1, 0, NVP_ISOLATION_STRICT, &error);
     g_assert_no_error(error);

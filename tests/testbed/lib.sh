@@ -214,10 +214,10 @@ guest_tap() {
     return $rc
 }
 
-# The reference fio job: 4 KiB random read/write over SIZE (default 64M) with crc32c verification.
-# fio_verify_cmd DEV [SIZE]
+# fio_verify_cmd DEV [SIZE [IO_SIZE]]: the reference job, 4 KiB randrw QD16 with crc32c verify,
+# at random offsets over the first SIZE of DEV, IO_SIZE of I/O in all (default: SIZE).
 fio_verify_cmd() {
-    echo "fio --name=verify --filename=$1 --size=${2:-64M} --rw=randrw --bs=4k --direct=1" \
-        "--ioengine=libaio --iodepth=16 --verify=crc32c --do_verify=1 --verify_fatal=1" \
-        "--randrepeat=0 --eta=never"
+    echo "fio --name=verify --filename=$1 --size=${2:-64M} --io_size=${3:-${2:-64M}} --rw=randrw" \
+        "--bs=4k --direct=1 --ioengine=libaio --iodepth=16 --verify=crc32c --do_verify=1" \
+        "--verify_fatal=1 --randrepeat=0 --eta=never"
 }

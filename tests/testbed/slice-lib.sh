@@ -38,7 +38,7 @@ state_dir=/tmp/nvp-agent-state
 run_dir=/run/nvp
 EOF
     for spec in "$@"; do args+=(--slice "$spec"); done
-    "$NVP_AGENT" --config /tmp/nvp-agent.conf ${NVP_AGENT_VERBOSE:+--verbose} \
+    "$NVP_AGENT" --config /tmp/nvp-agent.conf ${NVP_TB_AGENT_VERBOSE:+--verbose} \
         --stats-file "$NVP_RUN/$name.stats" "${args[@]}" >"$NVP_RUN/$name.log" 2>&1 &
     AGENT_PID=$!
     for spec in "$@"; do
@@ -50,12 +50,12 @@ EOF
         done
         [[ -S $sock ]] || { tail -n 20 "$NVP_RUN/$name.log"; return 1; }
     done
-    if [[ -n ${NVP_STATS_POLL:-} ]]; then
-        # debugging aid: counters and L1 interrupts every NVP_STATS_POLL seconds into $NVP_RUN
+    if [[ -n ${NVP_TB_STATS_POLL:-} ]]; then
+        # debugging aid: counters and L1 interrupts every NVP_TB_STATS_POLL seconds into $NVP_RUN
         (
             n=0
             while kill -0 "$AGENT_PID" 2>/dev/null; do
-                sleep "$NVP_STATS_POLL"
+                sleep "$NVP_TB_STATS_POLL"
                 kill -USR1 "$AGENT_PID" 2>/dev/null
                 sleep 1
                 n=$((n + 1))

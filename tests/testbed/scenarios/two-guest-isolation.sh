@@ -3,14 +3,14 @@
 # two-guest-isolation: two L2 guests at once, each on its own strict slice of one L1 controller
 # (disjoint extents with a gap), each writes its own pattern over its whole device and reads it
 # back; L1 then finds both extents holding their guest's pattern and the gap and the rest of the
-# namespace untouched. scripts/demo runs this logic too (TWO_GUEST_DEMO=1 prints a summary).
+# namespace untouched. scripts/demo runs this logic too (NVP_TB_DEMO=1 prints a summary).
 # nvp-testbed: --ssd serial=nvp-iso0,size=256M,max_ioqpairs=64 --timeout 3000
 . /nvp/src/tests/testbed/lib.sh
 . /nvp/src/tests/testbed/slice-lib.sh
 need_build
 
 NS_MIB=256
-EXT_MIB=${TWO_GUEST_EXT_MIB:-32}
+EXT_MIB=${NVP_TB_EXT_MIB:-32}
 A_OFF=16                        # extent A: [16, 16+EXT) MiB
 B_OFF=$((A_OFF + EXT_MIB + 32)) # extent B after a 32 MiB gap
 GAP_OFF=$((A_OFF + EXT_MIB))
@@ -94,7 +94,7 @@ tap_is "the $A_OFF MiB before extent A are untouched" "$(ns_hash "$dev" 0 "$A_OF
 tap_is "the rest after extent B is untouched" \
     "$(ns_hash "$dev" $((B_OFF + EXT_MIB)) $((NS_MIB - B_OFF - EXT_MIB)))" "$before_hi"
 
-if [[ -n ${TWO_GUEST_DEMO:-} ]]; then
+if [[ -n ${NVP_TB_DEMO:-} ]]; then
     # fio terse v3: field 7 = read KiB/s, 48 = write KiB/s (of the job that ran)
     for g in guest-a guest-b; do
         w=$(grep -a '^3;' "$NVP_RUN/$g.log" | sed -n 1p | cut -d';' -f48)
