@@ -7,6 +7,7 @@
 
 #include "agent/vctrl/vctrl.h"
 #include "agent/vctrl/admin.h"
+#include "agent/vctrl/gpamap.h"
 #include "agent/vctrl/pci.h"
 #include "agent/vctrl/regs.h"
 #include "agent/vctrl/sqe.h"
@@ -20,7 +21,7 @@ NVP_ENUM_IMPL(nvp_vctrl_mode, NvpVctrlMode, NVP_VCTRL_MODE_LAST, "strict", "trus
 #define DEFAULT_WINDOW_SIZE (G_GUINT64_CONSTANT(64) << 30)
 #define DEFAULT_MAX_ENTRIES 1024u
 #define MAX_TRANSFER (1u << 20) /* advertised MDTS cap: a PRP list fits one page */
-#define MAX_REGIONS 64u
+#define MAX_REGIONS NVP_GPA_MAP_MAX_REGIONS
 
 /* A guest RAM region and its IOMMU mapping at window base + GPA. Mapping pins every page, which
  * takes seconds for a large guest (far longer under TCG), while QEMU waits at most a few seconds
@@ -28,21 +29,7 @@ NVP_ENUM_IMPL(nvp_vctrl_mode, NvpVctrlMode, NVP_VCTRL_MODE_LAST, "strict", "trus
  * use a region (window_map) only once its state is MAPPED. A region the client removes leaves
  * the table at once (after the hardware queues that could reach it are deleted) and is unmapped
  * by the worker after any map still in progress. */
-typedef enum {
-    REGION_PENDING,
-    REGION_MAPPED,
-    REGION_FAILED,
-    REGION_UNMAPPED,
-} RegionState;
-
-typedef struct {
-    gint ref;
-    guint64 gpa;
-    guint64 size;
-    guint8 *vaddr;
-    gboolean writable;
-    gint state; /* RegionState, atomic: written by the worker */
-} VctrlRegion;
+typedef NvpGpaRegion VctrlRegion; /* state (NvpGpaRegionState): written by the worker */
 
 typedef struct {
     gboolean unmap;
@@ -94,9 +81,7 @@ struct _NvpVctrl {
 
     guint64 window_base;
     gboolean window_allocated;
-    VctrlRegion *regions[MAX_REGIONS]; /* the client's current regions */
-    guint n_regions;
-    guint last_region;
+    NvpGpaMap ram; /* the client's current regions and the SSD's lookup (agent/vctrl/gpamap.c) */
     GThreadPool *mapper; /* one thread: maps and unmaps in submission order */
     gint n_mapped;       /* atomic */
     NvpHwDmaBuf *scratch;
@@ -137,14 +122,14 @@ mapper_run(gpointer data, gpointer user_data)
     g_autoptr(GError) error = NULL;
 
     if (!job->unmap) {
-        if (g_atomic_int_get(&r->state) == REGION_PENDING) {
+        if (g_atomic_int_get(&r->state) == NVP_GPA_REGION_PENDING) {
             if (nvp_hw_ctrl_dma_map(v->hw, r->vaddr, v->window_base + r->gpa, r->size, r->writable,
                                     &error)) {
                 /* mapped even if removed meanwhile: the unmap job queued behind us undoes it */
                 g_atomic_int_inc(&v->n_mapped);
-                g_atomic_int_set(&r->state, REGION_MAPPED);
-            } else if (g_atomic_int_compare_and_exchange(&r->state, REGION_PENDING,
-                                                         REGION_FAILED)) {
+                g_atomic_int_set(&r->state, NVP_GPA_REGION_MAPPED);
+            } else if (g_atomic_int_compare_and_exchange(&r->state, NVP_GPA_REGION_PENDING,
+                                                         NVP_GPA_REGION_FAILED)) {
                 g_warning(_("Slice %1$s: mapping guest memory at 0x%2$" G_GINT64_MODIFIER
                             "x for the SSD "
                             "failed: %3$s"),
@@ -152,14 +137,14 @@ mapper_run(gpointer data, gpointer user_data)
             }
         }
     } else {
-        if (g_atomic_int_get(&r->state) == REGION_MAPPED &&
+        if (g_atomic_int_get(&r->state) == NVP_GPA_REGION_MAPPED &&
             !nvp_hw_ctrl_dma_unmap(v->hw, v->window_base + r->gpa, r->size, &error))
             g_warning(_("Slice %1$s: unmapping guest memory at 0x%2$" G_GINT64_MODIFIER
                         "x failed: %3$s"),
                       v->name, r->gpa, error->message);
-        if (g_atomic_int_get(&r->state) == REGION_MAPPED)
+        if (g_atomic_int_get(&r->state) == NVP_GPA_REGION_MAPPED)
             g_atomic_int_add(&v->n_mapped, -1);
-        g_atomic_int_set(&r->state, REGION_UNMAPPED);
+        g_atomic_int_set(&r->state, NVP_GPA_REGION_UNMAPPED);
     }
     region_unref(r);
     g_free(job);
@@ -183,25 +168,8 @@ static void *
 window_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
 {
     NvpVctrl *v = data;
-    VctrlRegion *r;
 
-    if (G_LIKELY(v->last_region < v->n_regions)) {
-        r = v->regions[v->last_region];
-        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) &&
-                     len > 0 && (!device_writes || r->writable) &&
-                     g_atomic_int_get(&r->state) == REGION_MAPPED))
-            return r->vaddr + (gpa - r->gpa);
-    }
-    for (guint i = 0; i < v->n_regions; i++) {
-        r = v->regions[i];
-        if (gpa >= r->gpa && gpa - r->gpa < r->size && len > 0 && len <= r->size - (gpa - r->gpa)) {
-            if ((device_writes && !r->writable) || g_atomic_int_get(&r->state) != REGION_MAPPED)
-                return NULL;
-            v->last_region = i;
-            return r->vaddr + (gpa - r->gpa);
-        }
-    }
-    return NULL;
+    return nvp_gpa_map_translate(&v->ram, gpa, len, device_writes);
 }
 
 /* Host pointer for guest memory only the agent touches (admin rings and data): any fd-backed
@@ -301,8 +269,8 @@ backend_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
             .lba_shift = v->lba_shift,
             .max_transfer = v->max_transfer,
             .window_base = v->window_base,
-            .map = window_map,
-            .map_data = v,
+            .map = nvp_gpa_map_translate,
+            .map_data = &v->ram,
             .list_vaddr = q->list_buf->vaddr,
             .list_iova = q->list_buf->iova,
             .n_list_slots = qp->sq_entries,
@@ -546,7 +514,7 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
     if (!r->vaddr)
         return; /* fd-less (e.g. ROM): never reachable by the SSD */
     if (r->gpa >= v->cfg.window_size || r->size > v->cfg.window_size - r->gpa ||
-        v->n_regions >= MAX_REGIONS) {
+        v->ram.n_regions >= MAX_REGIONS) {
         v->n_dma_map_failures++;
         g_warning(_("Slice %1$s: guest memory at 0x%2$" G_GINT64_MODIFIER
                     "x (+0x%3$" G_GINT64_MODIFIER
@@ -562,8 +530,8 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
     reg->size = r->size;
     reg->vaddr = r->vaddr;
     reg->writable = r->writable;
-    reg->state = REGION_PENDING;
-    v->regions[v->n_regions++] = reg;
+    reg->state = NVP_GPA_REGION_PENDING;
+    nvp_gpa_map_add(&v->ram, reg); /* room checked above */
     v->n_dma_maps++;
     mapper_push(v, reg, FALSE);
 }
@@ -573,13 +541,11 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
 static void
 region_unmap(NvpVctrl *v, guint idx)
 {
-    VctrlRegion *r = v->regions[idx];
+    VctrlRegion *r = nvp_gpa_map_remove(&v->ram, idx);
 
-    v->regions[idx] = v->regions[--v->n_regions];
-    v->last_region = 0;
     v->n_dma_unmaps++;
     /* a map not started yet never starts: the client unmaps the memory when we return */
-    g_atomic_int_compare_and_exchange(&r->state, REGION_PENDING, REGION_UNMAPPED);
+    g_atomic_int_compare_and_exchange(&r->state, NVP_GPA_REGION_PENDING, NVP_GPA_REGION_UNMAPPED);
     mapper_push(v, r, TRUE);
     region_unref(r);
 }
@@ -589,8 +555,8 @@ dev_dma_removing(gpointer dev, const NvpVfuDmaRegion *r)
 {
     NvpVctrl *v = dev;
 
-    for (guint i = 0; i < v->n_regions; i++) {
-        if (v->regions[i]->gpa != r->gpa || v->regions[i]->size != r->size)
+    for (guint i = 0; i < v->ram.n_regions; i++) {
+        if (v->ram.regions[i]->gpa != r->gpa || v->ram.regions[i]->size != r->size)
             continue;
         g_debug("slice %s: DMA region 0x%" G_GINT64_MODIFIER "x+0x%" G_GINT64_MODIFIER
                 "x removing%s",
@@ -650,8 +616,8 @@ dev_disconnected(gpointer dev)
     v->n_disconnects++;
     device_reset(v);
     /* every region was announced removing; nothing may be left mapped */
-    while (v->n_regions > 0)
-        region_unmap(v, v->n_regions - 1);
+    while (v->ram.n_regions > 0)
+        region_unmap(v, v->ram.n_regions - 1);
 }
 
 static const NvpVfuDeviceOps device_ops = {
@@ -914,8 +880,8 @@ nvp_vctrl_free(NvpVctrl *v)
         nvp_admin_reset(v->admin);
     for (guint i = 1; i <= NVP_REGS_MAX_QID; i++)
         queue_destroy(v, &v->queues[i]);
-    while (v->n_regions > 0)
-        region_unmap(v, v->n_regions - 1);
+    while (v->ram.n_regions > 0)
+        region_unmap(v, v->ram.n_regions - 1);
     if (v->mapper)
         g_thread_pool_free(v->mapper, FALSE, TRUE); /* every queued unmap done */
     g_clear_pointer(&v->admin, nvp_admin_free);
@@ -984,7 +950,7 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
                            "x dma-regions %u iommu-mapped %d dma-maps %" G_GUINT64_FORMAT
                            " dma-unmaps %" G_GUINT64_FORMAT " dma-map-refused %" G_GUINT64_FORMAT
                            "\n",
-                           v->window_base, v->n_regions, g_atomic_int_get(&v->n_mapped),
+                           v->window_base, v->ram.n_regions, g_atomic_int_get(&v->n_mapped),
                            v->n_dma_maps, v->n_dma_unmaps, v->n_dma_map_failures);
     g_string_append_printf(out,
                            "  enables %" G_GUINT64_FORMAT " resets %" G_GUINT64_FORMAT

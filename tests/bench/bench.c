@@ -16,6 +16,7 @@
 #include <libnvme.h>
 
 #include "agent/vctrl/admin.h"
+#include "agent/vctrl/gpamap.h"
 #include "agent/vctrl/pci.h"
 #include "agent/vctrl/regs.h"
 #include "agent/vctrl/sqe.h"
@@ -62,24 +63,14 @@
 #define LIST_GPA 0x200000ull  /* guest PRP lists: one page per SQ slot */
 #define DATA_GPA 0x1000000ull /* data pages */
 
-/* The map the agent uses in production is window_map() in agent/vctrl/vctrl.c (static there):
- * a one-entry last-region cache, then a linear scan, each region usable once its IOMMU mapping
- * is done. This is a copy of its logic as of commit 6e5246e so the figures are the real path's;
- * "-dmatable" cases use the vfio-user DMA table's binary search (agent/vfu/dma.c) instead. */
-typedef struct {
-    guint64 gpa;
-    guint64 size;
-    guint8 *vaddr;
-    gboolean writable;
-    gint state;
-} MirrorRegion;
-
+/* The guest RAM map is the one vctrl uses (agent/vctrl/gpamap.c: the region of the last hit,
+ * then a linear scan), holding what vctrl keeps: the fd-backed regions, in DMA_MAP order, each
+ * MAPPED. "-dmatable" cases use the vfio-user DMA table's binary search (agent/vfu/dma.c). */
 typedef struct {
     NvpVfuDmaTable *dma;
     guint8 *ram_low;
-    MirrorRegion *regions[8];
-    guint n_regions;
-    guint last_region;
+    NvpGpaMap ram;
+    NvpGpaRegion ram_regions[2];
     NvpSqeCtx ctx;
     NvpNvmeSqe *hw_sq; /* agent-memory hardware SQ */
     guint32 hw_tail;
@@ -99,43 +90,19 @@ dmatable_map(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
     return nvp_vfu_dma_table_translate(s->dma, gpa, len, device_writes);
 }
 
-static void *
-window_map_mirror(gpointer data, guint64 gpa, guint64 len, gboolean device_writes)
-{
-    Strict *v = data;
-    MirrorRegion *r;
-
-    if (G_LIKELY(v->last_region < v->n_regions)) {
-        r = v->regions[v->last_region];
-        if (G_LIKELY(gpa >= r->gpa && gpa - r->gpa < r->size && len <= r->size - (gpa - r->gpa) &&
-                     len > 0 && (!device_writes || r->writable) &&
-                     g_atomic_int_get(&r->state) == 1))
-            return r->vaddr + (gpa - r->gpa);
-    }
-    for (guint i = 0; i < v->n_regions; i++) {
-        r = v->regions[i];
-        if (gpa >= r->gpa && gpa - r->gpa < r->size && len > 0 && len <= r->size - (gpa - r->gpa)) {
-            if ((device_writes && !r->writable) || g_atomic_int_get(&r->state) != 1)
-                return NULL;
-            v->last_region = i;
-            return r->vaddr + (gpa - r->gpa);
-        }
-    }
-    return NULL;
-}
-
 static void
-mirror_add(Strict *s, guint64 gpa, guint64 size)
+ram_add(Strict *s, NvpGpaRegion *r, guint64 gpa, guint64 size)
 {
-    MirrorRegion *r = g_new0(MirrorRegion, 1);
-
-    r->gpa = gpa;
-    r->size = size;
-    r->vaddr = nvp_vfu_dma_table_translate(s->dma, gpa, size, TRUE);
-    r->writable = TRUE;
-    r->state = 1;
+    *r = (NvpGpaRegion){
+        .ref = 1,
+        .gpa = gpa,
+        .size = size,
+        .vaddr = nvp_vfu_dma_table_translate(s->dma, gpa, size, TRUE),
+        .writable = TRUE,
+        .state = NVP_GPA_REGION_MAPPED, /* as vctrl's worker leaves it */
+    };
     g_assert(r->vaddr);
-    s->regions[s->n_regions++] = r;
+    g_assert(nvp_gpa_map_add(&s->ram, r));
 }
 
 static int
@@ -174,8 +141,9 @@ strict_setup(Strict *s, const char *shape_arg)
     s->ram_low = nvp_vfu_dma_table_translate(s->dma, 0, RAM_LOW_SIZE, TRUE);
     g_assert(s->ram_low);
     /* what vctrl keeps: the fd-backed regions only, in DMA_MAP order */
-    mirror_add(s, 0, RAM_LOW_SIZE);
-    mirror_add(s, RAM_HIGH_GPA, RAM_HIGH_SIZE);
+    nvp_gpa_map_init(&s->ram);
+    ram_add(s, &s->ram_regions[0], 0, RAM_LOW_SIZE);
+    ram_add(s, &s->ram_regions[1], RAM_HIGH_GPA, RAM_HIGH_SIZE);
 
     g_assert(posix_memalign((void **)&lists, NVP_PAGE_SIZE, (gsize)DEPTH * NVP_SQE_LIST_STRIDE) ==
              0);
@@ -189,8 +157,8 @@ strict_setup(Strict *s, const char *shape_arg)
         .lba_shift = 9,
         .max_transfer = 512u * 1024u,
         .window_base = WINDOW_BASE,
-        .map = dmatable ? dmatable_map : window_map_mirror,
-        .map_data = s,
+        .map = dmatable ? dmatable_map : nvp_gpa_map_translate,
+        .map_data = dmatable ? (gpointer)s : &s->ram,
         .list_vaddr = lists,
         .list_iova = 0x10000000ull,
         .n_list_slots = DEPTH,

@@ -16,8 +16,8 @@ mkdir -p "$OUT"
 
 # case | function whose instructions are counted | plain-run iterations (0: none) | description
 # Plain runs last about a second each: this machine's clock is unreliable over milliseconds.
-# The guest-RAM map of the strict cases mirrors vctrl's window_map(); "-dmatable" cases use the
-# vfio-user DMA table lookup instead (see bench.c).
+# The guest-RAM map of the strict cases is vctrl's own (agent/vctrl/gpamap.c); "-dmatable" cases
+# use the vfio-user DMA table lookup instead (see bench.c).
 CASES="strict-1page|nvp_bench_strict_one|30000000|strict path, 4 KiB read (PRP1 only)
 strict-2pages|nvp_bench_strict_one|30000000|strict path, 8 KiB read (PRP1 + PRP2)
 strict-list32|nvp_bench_strict_one|3000000|strict path, 132 KiB read (PRP1 + 32-entry PRP list)
