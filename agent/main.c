@@ -56,7 +56,7 @@ static const GOptionEntry agent_options[] = {
       N_("Also let members of GROUP use the control API (root always may)"), N_("GROUP") },
     { "slice", 0, 0, G_OPTION_ARG_STRING_ARRAY, &agent.opt_slices,
       N_("Serve a slice: ctrl=PCI,nsid=N,lba-start=N,lba-count=N,queues=N,mode=strict|trusted,"
-         "socket=PATH[,name=S,uid=N,gid=N,serial=S,entries=N] (repeatable)"),
+         "socket=PATH[,name=S,uid=N,gid=N,serial=S,entries=N,max-vectors=N] (repeatable)"),
       N_("SPEC") },
     { "stats-file", 0, 0, G_OPTION_ARG_FILENAME, &agent.opt_stats_file,
       N_("Write the slices' counters to FILE on SIGUSR1 and at exit"), N_("FILE") },

@@ -62,9 +62,9 @@ nvp_slices_parse(const char *spec, NvpVctrlConfig *cfg, char **ctrl_addr, GHashT
 {
     g_autoptr(GHashTable) kv = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, g_free);
     g_auto(GStrv) items = g_strsplit(spec, ",", -1);
-    static const char *const known[] = { "ctrl",   "nsid",    "lba-start", "lba-count", "queues",
-                                         "mode",   "socket",  "name",      "uid",       "gid",
-                                         "serial", "entries", NULL };
+    static const char *const known[] = { "ctrl",   "nsid",    "lba-start",   "lba-count", "queues",
+                                         "mode",   "socket",  "name",        "uid",       "gid",
+                                         "serial", "entries", "max-vectors", NULL };
     guint64 v = 0;
     const char *mode;
 
@@ -106,6 +106,10 @@ nvp_slices_parse(const char *spec, NvpVctrlConfig *cfg, char **ctrl_addr, GHashT
     if (!parse_u64(kv, "entries", FALSE, 65536, &v, error))
         return FALSE;
     cfg->max_queue_entries = (guint32)v;
+    v = 0; /* hardware MSI-X vectors of the slice; beyond them its queues share (0: no limit) */
+    if (!parse_u64(kv, "max-vectors", FALSE, 64, &v, error))
+        return FALSE;
+    cfg->max_hw_vectors = (guint16)v;
     mode = g_hash_table_lookup(kv, "mode");
     if (mode) {
         int m = nvp_vctrl_mode_from_string(mode);

@@ -44,6 +44,10 @@ typedef struct {
     guint8 uuid[16];     /* the volume's UUID; all zero: derived like the serial */
     guint16 cntlid;      /* 0: 1 */
     guint64 window_size; /* IOVA window for guest RAM (strict); 0: 64 GiB */
+    /* Hardware MSI-X vectors the slice may hold; 0: no limit. Beyond it (or when the controller
+     * has no free vector left) guest CQs share the slice's vectors and the agent demultiplexes
+     * (agent/vctrl/irqshare.c). */
+    guint16 max_hw_vectors;
 } NvpVctrlConfig;
 
 typedef struct _NvpVctrl NvpVctrl;

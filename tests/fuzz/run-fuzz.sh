@@ -25,9 +25,10 @@ sources() {
     vfu) echo agent/vctrl/admin.c agent/vctrl/regs.c agent/vctrl/pci.c agent/vfu/caps.c \
          agent/vfu/conn.c agent/vfu/dma.c agent/vfu/error.c agent/vfu/irq.c agent/vfu/server.c \
          common/enum.c ;;
-    slice) echo agent/vctrl/vctrl.c agent/vctrl/admin.c agent/vctrl/gpamap.c agent/vctrl/regs.c \
-         agent/vctrl/pci.c agent/vctrl/sqe.c agent/vfu/caps.c agent/vfu/conn.c agent/vfu/dma.c \
-         agent/vfu/error.c agent/vfu/irq.c agent/vfu/server.c common/enum.c tests/fuzz/fakectrl.c ;;
+    slice) echo agent/vctrl/vctrl.c agent/vctrl/admin.c agent/vctrl/gpamap.c agent/vctrl/irqshare.c \
+         agent/vctrl/regs.c agent/vctrl/pci.c agent/vctrl/sqe.c agent/vfu/caps.c agent/vfu/conn.c \
+         agent/vfu/dma.c agent/vfu/error.c agent/vfu/irq.c agent/vfu/server.c common/enum.c \
+         tests/fuzz/fakectrl.c ;;
     esac
 }
 
