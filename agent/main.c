@@ -104,6 +104,8 @@ pool_start(NvpAgent *a, GError **error)
                      nvp_config_get_string(a->config, "agent", "run_dir"), &nvp_pool_hw_ops, NULL);
     nvp_pool_get_limits(a->pool, &limits);
     limits.max_slices = nvp_config_get_uint(a->config, "limits", "max_slices_per_controller");
+    /* every slice has a volume of its own: the slice limit is reachable only with as many */
+    limits.max_volumes = MAX(limits.max_volumes, limits.max_slices);
     limits.max_queues_per_slice =
         MIN(nvp_config_get_uint(a->config, "limits", "max_queue_pairs_per_slice"),
             NVP_VOLUME_QUEUES_MAX);

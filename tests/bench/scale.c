@@ -38,8 +38,7 @@ static const GOptionEntry options[] = {
     { "first", 0, 0, G_OPTION_ARG_INT, &opt_first, "activate: first volume number", "I" },
     { "count", 0, 0, G_OPTION_ARG_INT, &opt_count, "activate: slices to activate", "N" },
     { "capacity-mib", 0, 0, G_OPTION_ARG_INT, &opt_capacity_mib, "activate: volume size", "MIB" },
-    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, "clients: directory of slice sockets",
-      "DIR" },
+    { "dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_dir, "clients: directory of slice sockets", "DIR" },
     { "ram-kib", 0, 0, G_OPTION_ARG_INT, &opt_ram_kib,
       "clients: guest RAM each client maps (one memfd shared by all)", "KIB" },
     { NULL },
@@ -65,8 +64,7 @@ cmp_gint64(gconstpointer a, gconstpointer b)
 }
 
 static GVariant *
-call(GDBusConnection *conn, const char *iface, const char *method, const char *xml,
-     GError **error)
+call(GDBusConnection *conn, const char *iface, const char *method, const char *xml, GError **error)
 {
     return g_dbus_connection_call_sync(conn, NULL, AGENT_PATH, iface, method,
                                        g_variant_new("(s)", xml), G_VARIANT_TYPE("(s)"),
@@ -89,8 +87,9 @@ run_activate(void)
         g_printerr("nvp-scale activate: --address, --ctrl and --count are required\n");
         return 2;
     }
-    conn = g_dbus_connection_new_for_address_sync(
-        opt_address, G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT, NULL, NULL, &error);
+    conn = g_dbus_connection_new_for_address_sync(opt_address,
+                                                  G_DBUS_CONNECTION_FLAGS_AUTHENTICATION_CLIENT,
+                                                  NULL, NULL, &error);
     if (!conn) {
         g_printerr("nvp-scale activate: %s: %s\n", opt_address, error->message);
         return 1;
@@ -140,9 +139,8 @@ run_activate(void)
         printf("nvp-scale-activate ctrl=%s first=%d count=%u wall_us=%" G_GINT64_FORMAT
                " create_mean_us=%" G_GINT64_FORMAT " activate_mean_us=%" G_GINT64_FORMAT
                " activate_p50_us=%" G_GINT64_FORMAT " activate_max_us=%" G_GINT64_FORMAT "\n",
-               opt_ctrl, opt_first, n, g_get_monotonic_time() - start, sum_create / n,
-               sum_act / n, g_array_index(t_act, gint64, n / 2),
-               g_array_index(t_act, gint64, n - 1));
+               opt_ctrl, opt_first, n, g_get_monotonic_time() - start, sum_create / n, sum_act / n,
+               g_array_index(t_act, gint64, n / 2), g_array_index(t_act, gint64, n - 1));
     }
     return n == (guint)opt_count ? 0 : 1;
 }
@@ -200,8 +198,7 @@ run_clients(void)
             rc = nvp_test_vfu_client_negotiate(c, NULL, NULL);
             if (rc == 0)
                 rc = nvp_test_vfu_client_dma_map(c, 0, ram, memfd, 0,
-                                                 VFIO_DMA_MAP_FLAG_READ |
-                                                     VFIO_DMA_MAP_FLAG_WRITE);
+                                                 VFIO_DMA_MAP_FLAG_READ | VFIO_DMA_MAP_FLAG_WRITE);
         }
         if (rc != 0) {
             if (failed++ < 5)
