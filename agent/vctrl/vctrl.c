@@ -650,11 +650,15 @@ dev_dma_added(gpointer dev, const NvpVfuDmaRegion *r)
 {
     NvpVctrl *v = dev;
     VctrlRegion *reg;
+    guint64 limit;
 
     if (!r->vaddr)
         return; /* fd-less (e.g. ROM): never reachable by the SSD */
-    if (r->gpa >= v->cfg.window_size || r->size > v->cfg.window_size - r->gpa ||
-        v->ram.n_regions >= MAX_REGIONS) {
+    /* trusted: IOVA = GPA, which must stay below every IOVA the agent allocates */
+    limit = v->cfg.mode == NVP_VCTRL_MODE_TRUSTED
+                ? MIN(v->cfg.window_size, nvp_hw_ctrl_get_iova_floor(v->hw))
+                : v->cfg.window_size;
+    if (r->gpa >= limit || r->size > limit - r->gpa || v->ram.n_regions >= MAX_REGIONS) {
         v->n_dma_map_failures++;
         g_warning(_("Slice %1$s: guest memory at 0x%2$" G_GINT64_MODIFIER
                     "x (+0x%3$" G_GINT64_MODIFIER
