@@ -115,6 +115,8 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     if (size < 3)
         return 0;
     fs.strict = !(p[0] & 1);
+    if (!fs.strict)
+        fs.lba_start = 0; /* trusted slices start at LBA 0 (the guest's LBAs are physical) */
     img_len = MIN((gsize)(p[1] | (p[2] << 8)), size - 3);
     img = p + 3;
     p += 3 + img_len;
