@@ -91,6 +91,13 @@ stats_value() {
     awk -v k="$2" '{ for (i = 1; i < NF; i++) if ($i == k) s += $(i + 1) } END { print s + 0 }' "$1"
 }
 
+# slice_stats_value FILE SLICE KEY: the value following KEY in SLICE's section of a stats dump
+# (summed over its lines, e.g. per-queue keys).
+slice_stats_value() {
+    awk -v sl="$2" -v k="$3" '$1 == "slice" { in_sl = ($2 == sl); next }
+        in_sl { for (i = 1; i < NF; i++) if ($i == k) s += $(i + 1) } END { print s + 0 }' "$1"
+}
+
 # guest_sha_cmd DEV: guest-side command printing '@@sha DEV HASH@@' for the whole device.
 guest_sha_cmd() {
     echo "echo \"@@sha \$(dd if=$1 bs=1M 2>/dev/null | sha256sum | cut -d' ' -f1)@@\""
