@@ -3,8 +3,11 @@
  * and translate it (NSID, LBA extent, PRPs into the slice's IOVA window) for the hardware SQ. */
 #pragma once
 
+#include <string.h>
 #include <glib.h>
+#include <libnvme.h>
 
+#include "agent/vctrl/gpamap.h"
 #include "common/enum.h"
 #include "common/nvme-wire.h"
 
@@ -60,6 +63,9 @@ typedef struct {
     guint64 window_base;  /* IOVA of guest physical address 0 */
     NvpGuestMapFunc map;
     gpointer map_data;
+    /* Optional: the map's hot region (agent/vctrl/gpamap.h), checked inline before calling map.
+     * Whoever sets it keeps it describing only memory map accepts. NULL: map decides alone. */
+    const NvpGpaHot *hot;
     /* agent-owned list buffers of this queue: n_list_slots pages, at list_vaddr / list_iova */
     guint8 *list_vaddr;
     guint64 list_iova;
@@ -73,5 +79,45 @@ typedef struct {
  * never logs; callable on arbitrary 64-byte input (fuzzing entry point). */
 NvpSqeVerdict nvp_sqe_translate(const NvpSqeCtx *ctx, const NvpNvmeSqe *in, NvpNvmeSqe *out);
 
+/* What the strict path counted on one queue. */
+typedef struct {
+    guint64 n_submitted;
+    guint64 n_verdict[NVP_SQE_LAST];
+    guint64 n_reads; /* accepted Reads and Writes, and their logical blocks */
+    guint64 n_writes;
+    guint64 blocks_read;
+    guint64 blocks_written;
+} NvpSqeStats;
+
 /* The list-buffer slot a command uses; see the comment in sqe.c. */
 guint32 nvp_sqe_list_slot(const NvpSqeCtx *ctx, guint16 cid);
+
+/* The strict path for one SQ tail doorbell: every guest SQE at ring index [head, tail) of
+ * @guest_sq (a ring of @size entries) is read once into a private copy, translated into the same
+ * index of @hw_sq and counted in @st. Nothing happens unless head and tail are below size.
+ * Inline: the per-command loop is part of the hot path (vctrl's io_sq_tail, the L0 bench). */
+static inline void
+nvp_sqe_submit(const NvpSqeCtx *ctx, const NvpNvmeSqe *guest_sq, NvpNvmeSqe *hw_sq, guint32 size,
+               guint32 head, guint32 tail, NvpSqeStats *st)
+{
+    if (G_UNLIKELY(head >= size || tail >= size))
+        return;
+    for (guint32 i = head; i != tail; i = i + 1 == size ? 0 : i + 1) {
+        NvpNvmeSqe cmd;
+        NvpSqeVerdict v;
+
+        memcpy(&cmd, &guest_sq[i], sizeof(cmd)); /* one read of guest memory */
+        v = nvp_sqe_translate(ctx, &cmd, &hw_sq[i]);
+        st->n_submitted++;
+        st->n_verdict[v]++;
+        if (G_LIKELY(v == NVP_SQE_OK)) {
+            if (cmd.opcode == nvme_cmd_read) {
+                st->n_reads++;
+                st->blocks_read += (cmd.cdw12 & 0xffff) + 1;
+            } else if (cmd.opcode == nvme_cmd_write) {
+                st->n_writes++;
+                st->blocks_written += (cmd.cdw12 & 0xffff) + 1;
+            }
+        }
+    }
+}

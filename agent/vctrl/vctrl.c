@@ -59,12 +59,7 @@ typedef struct {
     /* counters */
     guint64 n_doorbells;
     guint64 n_cq_doorbells;
-    guint64 n_submitted;
-    guint64 n_verdict[NVP_SQE_LAST];
-    guint64 n_reads;
-    guint64 n_writes;
-    guint64 blocks_read;
-    guint64 blocks_written;
+    NvpSqeStats st; /* strict path (agent/vctrl/sqe.c) */
 } VctrlQueue;
 
 struct _NvpVctrl {
@@ -341,15 +336,15 @@ queue_destroy(NvpVctrl *v, VctrlQueue *q)
     queue_release_vector(v, q);
     nvp_hw_dma_buf_free(q->list_buf);
     nvp_hw_dma_buf_free(q->hw_sq_buf);
-    v->old_reads += q->n_reads;
-    v->old_writes += q->n_writes;
-    v->old_blocks_read += q->blocks_read;
-    v->old_blocks_written += q->blocks_written;
+    v->old_reads += q->st.n_reads;
+    v->old_writes += q->st.n_writes;
+    v->old_blocks_read += q->st.blocks_read;
+    v->old_blocks_written += q->st.blocks_written;
     v->old_doorbells += q->n_doorbells;
     v->old_cq_doorbells += q->n_cq_doorbells;
-    v->old_submitted += q->n_submitted;
+    v->old_submitted += q->st.n_submitted;
     for (guint k = 0; k < NVP_SQE_LAST; k++)
-        v->old_verdict[k] += q->n_verdict[k];
+        v->old_verdict[k] += q->st.n_verdict[k];
     v->old_irqs_forwarded += q->irq.n_signalled;
     memset(q, 0, sizeof(*q));
     q->hw_vector = -1;
@@ -407,6 +402,7 @@ backend_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
             .window_base = v->window_base,
             .map = nvp_gpa_map_translate,
             .map_data = &v->ram,
+            .hot = &v->ram.hot,
             .list_vaddr = q->list_buf->vaddr,
             .list_iova = q->list_buf->iova,
             .n_list_slots = qp->sq_entries,
@@ -483,10 +479,10 @@ backend_io_figures(gpointer data, NvpAdminIoFigures *out)
     guint64 br = v->old_blocks_read, bw = v->old_blocks_written;
 
     for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
-        reads += v->queues[i].n_reads;
-        writes += v->queues[i].n_writes;
-        br += v->queues[i].blocks_read;
-        bw += v->queues[i].blocks_written;
+        reads += v->queues[i].st.n_reads;
+        writes += v->queues[i].st.n_writes;
+        br += v->queues[i].st.blocks_read;
+        bw += v->queues[i].st.blocks_written;
     }
     out->host_read_commands = reads;
     out->host_write_commands = writes;
@@ -512,33 +508,12 @@ static const NvpAdminBackend admin_backend = {
 static void
 io_sq_tail(NvpVctrl *v, VctrlQueue *q, guint32 tail)
 {
-    guint32 i = q->tail;
-
     q->n_doorbells++;
     if (v->cfg.mode == NVP_VCTRL_MODE_TRUSTED) {
         *q->sq_db = GUINT32_TO_LE(tail);
         return;
     }
-    while (i != tail) {
-        NvpNvmeSqe cmd;
-        NvpSqeVerdict verdict;
-
-        memcpy(&cmd, &q->guest_sq[i], sizeof(cmd)); /* one read of guest memory */
-        verdict = nvp_sqe_translate(&q->ctx, &cmd, &q->hw_ring[i]);
-        q->n_verdict[verdict]++;
-        q->n_submitted++;
-        if (G_LIKELY(verdict == NVP_SQE_OK)) {
-            if (cmd.opcode == nvme_cmd_read) {
-                q->n_reads++;
-                q->blocks_read += (cmd.cdw12 & 0xffff) + 1;
-            } else if (cmd.opcode == nvme_cmd_write) {
-                q->n_writes++;
-                q->blocks_written += (cmd.cdw12 & 0xffff) + 1;
-            }
-        }
-        if (++i == q->size)
-            i = 0;
-    }
+    nvp_sqe_submit(&q->ctx, q->guest_sq, q->hw_ring, q->size, q->tail, tail, &q->st);
     q->tail = tail;
     __atomic_thread_fence(__ATOMIC_RELEASE); /* SQEs visible before the doorbell */
     *q->sq_db = GUINT32_TO_LE(tail);
@@ -1128,7 +1103,7 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
         if (!q->live)
             continue;
         for (guint k = 1; k < NVP_SQE_LAST; k++)
-            rej += q->n_verdict[k];
+            rej += q->st.n_verdict[k];
         g_string_append_printf(out,
                                "  queue %u cq %u hw-qid %u entries %u guest-vector %u hw-vector %d "
                                "shared %d "
@@ -1136,14 +1111,14 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
                                " submitted %" G_GUINT64_FORMAT " rejected %" G_GUINT64_FORMAT
                                " agent-irqs %" G_GUINT64_FORMAT "\n",
                                q->sqid, q->cqid, q->hw_qid, q->size, q->guest_vector, q->hw_vector,
-                               q->share != NULL, q->n_doorbells, q->n_cq_doorbells, q->n_submitted,
-                               rej, q->irq.n_signalled);
-        submitted += q->n_submitted;
+                               q->share != NULL, q->n_doorbells, q->n_cq_doorbells,
+                               q->st.n_submitted, rej, q->irq.n_signalled);
+        submitted += q->st.n_submitted;
         doorbells += q->n_doorbells;
         cq_doorbells += q->n_cq_doorbells;
         forwarded += q->irq.n_signalled;
         for (guint k = 0; k < NVP_SQE_LAST; k++)
-            verdict[k] += q->n_verdict[k];
+            verdict[k] += q->st.n_verdict[k];
     }
     for (guint i = 0; i < v->shares->len; i++)
         wakeups += nvp_irq_share_get_wakeups(g_ptr_array_index(v->shares, i));

@@ -18,10 +18,11 @@ mkdir -p "$OUT"
 # Plain runs last about a second each: this machine's clock is unreliable over milliseconds.
 # The guest-RAM map of the strict cases is vctrl's own (agent/vctrl/gpamap.c); "-dmatable" cases
 # use the vfio-user DMA table lookup instead (see bench.c).
-CASES="strict-1page|nvp_bench_strict_one|30000000|strict path, 4 KiB read (PRP1 only)
+CASES="strict-1page|nvp_bench_strict_one|30000000|strict path, 4 KiB read (PRP1 only), 1 command per doorbell
 strict-2pages|nvp_bench_strict_one|30000000|strict path, 8 KiB read (PRP1 + PRP2)
 strict-list32|nvp_bench_strict_one|3000000|strict path, 132 KiB read (PRP1 + 32-entry PRP list)
 strict-list32-unaligned|nvp_bench_strict_one|3000000|strict path, 131.5 KiB read from +512 B in a page (PRP1 + 32-entry list)
+strict-1page-batch32|nvp_bench_strict_one|30000000|strict path, 4 KiB read, 32 commands per doorbell
 strict-1page|nvp_sqe_translate|0|nvp_sqe_translate() alone, 4 KiB read
 strict-list32|nvp_sqe_translate|0|nvp_sqe_translate() alone, 132 KiB read
 strict-1page-dmatable|nvp_bench_strict_one|0|strict path, 4 KiB read, map = vfio-user DMA table lookup

@@ -168,6 +168,7 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
     static const guint32 max_xfers[] = { 1u << 20, 128u * 1024u, NVP_SQE_MAX_TRANSFER, 4096u };
     static const guint64 counts[] = { 262144, 1, 8, G_MAXUINT64 / 2 };
     NvpSqeCtx ctx;
+    NvpGpaHot hot = { 0 };
     NvpNvmeSqe in[4];
     NvpNvmeSqe out[4];
     NvpSqeVerdict v[4];
@@ -199,6 +200,23 @@ LLVMFuzzerTestOneInput(const guint8 *data, size_t size)
         .scratch_iova = SCRATCH_IOVA,
     };
     /* exactly n_slots pages so ASan sees any write past the last slot */
+    /* the translator's inline fast path: a hot region (what vctrl's gpamap caches) that only
+     * ever describes memory the map accepts, in the direction it allows */
+    switch ((data[3] >> 6) & 3) {
+    case 1:
+        hot = (NvpGpaHot){ FUZZ_RAM_GPA, FUZZ_RAM_SIZE, G.ram, TRUE };
+        break;
+    case 2:
+        hot = (NvpGpaHot){ FUZZ_RO_GPA, FUZZ_RO_SIZE,
+                           nvp_vfu_dma_table_translate(G.dma, FUZZ_RO_GPA, FUZZ_RO_SIZE, FALSE),
+                           FALSE };
+        FUZZ_CHECK(hot.vaddr);
+        break;
+    case 3:
+        hot = (NvpGpaHot){ FUZZ_RAM_GPA, FUZZ_RAM_SIZE, G.ram, FALSE };
+        break;
+    }
+    ctx.hot = hot.size ? &hot : NULL;
     ctx.list_vaddr = aligned_alloc(NVP_PAGE_SIZE, (gsize)n_slots * NVP_SQE_LIST_STRIDE);
     FUZZ_CHECK(ctx.list_vaddr);
     memset(ctx.list_vaddr, 0xee, (gsize)n_slots * NVP_SQE_LIST_STRIDE);
