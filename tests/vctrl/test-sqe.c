@@ -19,6 +19,7 @@ typedef struct {
     guint8 *ram;
     guint8 *rom;
     guint8 *lists;
+    NvpGpaHot hot;
     NvpSqeCtx ctx;
 } Fixture;
 
@@ -58,6 +59,15 @@ fixture_setup(Fixture *f, gconstpointer data)
         .n_list_slots = N_SLOTS,
         .scratch_iova = SCRATCH_IOVA,
     };
+    /* Every test also runs with a hot region (the translator's inline check before the map, as
+     * vctrl's gpamap provides it): the whole RAM, writable, or the read-only region. A hot region
+     * only ever describes memory the map accepts, so every verdict and output must be the same. */
+    if (g_strcmp0(data, "hot-ram") == 0)
+        f->hot = (NvpGpaHot){ 0, RAM_SIZE, f->ram, TRUE };
+    else if (g_strcmp0(data, "hot-rom") == 0)
+        f->hot = (NvpGpaHot){ ROM_GPA, ROM_SIZE, f->rom, FALSE };
+    if (data)
+        f->ctx.hot = &f->hot;
 }
 
 static void
@@ -111,6 +121,34 @@ test_read_one_page(Fixture *f, gconstpointer data)
     g_assert_cmpuint(out.prp1, ==, WINDOW + 0x3000);
     g_assert_cmpuint(out.prp2, ==, 0);
     g_assert_cmpuint(out.mptr, ==, 0);
+}
+
+/* Every field of the hardware command is written, whatever the slot held before (the fast path
+ * writes fields one by one instead of zeroing first). */
+static void
+test_whole_output(Fixture *f, gconstpointer data)
+{
+    static const guint64 prp2s[] = { 0, 0x9000 };
+
+    for (guint i = 0; i < G_N_ELEMENTS(prp2s); i++) {
+        NvpNvmeSqe in = rw(nvme_cmd_write, 9, 3, prp2s[i] ? 16 : 8, 0x2000, prp2s[i]);
+        NvpNvmeSqe out, want = { 0 };
+
+        in.cdw13 = 0x5a;
+        in.cdw2 = in.cdw3 = in.cdw14 = in.cdw15 = 0xffffffffu;
+        in.mptr = G_MAXUINT64;
+        memset(&out, 0xa5, sizeof(out));
+        want.opcode = nvme_cmd_write;
+        want.cid = 9;
+        want.nsid = 7;
+        want.prp1 = WINDOW + 0x2000;
+        want.prp2 = prp2s[i] ? WINDOW + prp2s[i] : 0;
+        want.cdw10 = 1000003;
+        want.cdw12 = in.cdw12;
+        want.cdw13 = 0x5a;
+        g_assert_cmpint(nvp_sqe_translate(&f->ctx, &in, &out), ==, NVP_SQE_OK);
+        g_assert_cmpmem(&out, sizeof(out), &want, sizeof(want));
+    }
 }
 
 /* 8 KiB with an offset in the first page: PRP1 + PRP2 (a page pointer, not a list). */
@@ -522,8 +560,15 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
 #define ADD(name, fn) \
-    g_test_add("/vctrl/sqe/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown)
+    do { \
+        g_test_add("/vctrl/sqe/" name, Fixture, NULL, fixture_setup, fn, fixture_teardown); \
+        g_test_add("/vctrl/sqe/hot-ram/" name, Fixture, "hot-ram", fixture_setup, fn, \
+                   fixture_teardown); \
+        g_test_add("/vctrl/sqe/hot-rom/" name, Fixture, "hot-rom", fixture_setup, fn, \
+                   fixture_teardown); \
+    } while (0)
     ADD("read-one-page", test_read_one_page);
+    ADD("whole-output", test_whole_output);
     ADD("write-two-pages", test_write_two_pages);
     ADD("prp-list", test_prp_list);
     ADD("prp-list-chained", test_prp_list_chained);
