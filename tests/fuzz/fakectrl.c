@@ -237,6 +237,12 @@ nvp_hw_ctrl_get_pci_addr(NvpHwCtrl *ctrl)
     return "0000:00:10.0";
 }
 
+guint64
+nvp_hw_ctrl_get_iova_floor(NvpHwCtrl *ctrl)
+{
+    return G_GUINT64_CONSTANT(512) << 30; /* the default of a 48-bit IOMMU */
+}
+
 const struct nvme_id_ctrl *
 nvp_hw_ctrl_get_id(NvpHwCtrl *ctrl)
 {
