@@ -145,6 +145,20 @@ run_activate(void)
     return n == (guint)opt_count ? 0 : 1;
 }
 
+/* Mean microseconds of one BAR0 CSTS read (a vfio-user REGION_READ round trip through the
+ * agent's main loop) over 200 reads on c; -1 if one failed. */
+static gint64
+rtt_us(NvpTestVfuClient *c)
+{
+    gint64 t0 = g_get_monotonic_time();
+    guint32 v;
+
+    for (guint i = 0; i < 200; i++)
+        if (nvp_test_vfu_client_region_read(c, VFIO_PCI_BAR0_REGION_INDEX, 0x1c, &v, 4) != 0)
+            return -1;
+    return (g_get_monotonic_time() - t0) / 200;
+}
+
 /* One client per *.sock in --dir: connect, negotiate, DMA_MAP the shared memfd at GPA 0; then
  * block in sigwait() (no timer, no wake-up) until SIGTERM/SIGINT. */
 static int
@@ -154,7 +168,7 @@ run_clients(void)
         g_ptr_array_new_with_free_func((GDestroyNotify)nvp_test_vfu_client_free);
     g_autoptr(GPtrArray) paths = g_ptr_array_new_with_free_func(g_free);
     gsize ram = (gsize)opt_ram_kib << 10;
-    gint64 start, t_sum = 0, t_max = 0;
+    gint64 start, wall, t_sum = 0, t_max = 0, rtt_first = -1;
     guint failed = 0;
     void *map = NULL;
     sigset_t set;
@@ -210,11 +224,15 @@ run_clients(void)
         t_sum += dt;
         t_max = MAX(t_max, dt);
         g_ptr_array_add(clients, g_steal_pointer(&c));
+        if (clients->len == 1)
+            rtt_first = rtt_us(clients->pdata[0]);
     }
+    wall = g_get_monotonic_time() - start;
     printf("nvp-scale-clients connected=%u failed=%u ram_kib=%d wall_us=%" G_GINT64_FORMAT
-           " connect_mean_us=%" G_GINT64_FORMAT " connect_max_us=%" G_GINT64_FORMAT "\n",
-           clients->len, failed, opt_ram_kib, g_get_monotonic_time() - start,
-           clients->len ? t_sum / clients->len : 0, t_max);
+           " connect_mean_us=%" G_GINT64_FORMAT " connect_max_us=%" G_GINT64_FORMAT
+           " rtt_one_connected_us=%" G_GINT64_FORMAT " rtt_all_connected_us=%" G_GINT64_FORMAT "\n",
+           clients->len, failed, opt_ram_kib, wall, clients->len ? t_sum / clients->len : 0, t_max,
+           rtt_first, clients->len ? rtt_us(clients->pdata[0]) : -1);
     fflush(stdout);
     sigwait(&set, &sig);
     return failed ? 1 : 0;

@@ -175,6 +175,7 @@ for ((i = 0; i < 12000; i++)); do
 done
 cline=$(grep '^nvp-scale-clients' "$cout")
 tap_diag "$cline"
+tap_diag "(rtt: one BAR0 register read through the agent's main loop, with 1 client connected and with all $n; the loop polls every endpoint's fd on each wake-up)"
 [[ -s $NVP_RUN/scale-clients.err ]] && tap_diag "$(head -n 5 "$NVP_RUN/scale-clients.err")"
 tap_is "every endpoint holds a connected client with guest RAM mapped" \
     "$(sed -n 's/.*connected=\([0-9]*\) failed=\([0-9]*\).*/\1 \2/p' <<<"$cline")" "$n 0"
@@ -228,6 +229,6 @@ last_act=${act_rows[-1]}
 IFS='|' read -r _ _ cms ams _ _ <<<"$last_act"
 own=$(per_slice $((rssN - shmN)) "$rss0" "$n")
 tap_diag "targets: RSS <= 64 KiB per slice: $(awk -v r="$(per_slice "$rssN" "$rss0" "$n")" -v o="$own" 'BEGIN { print (o <= 64 ? "met" : "not met") " (" o " KiB without the guest RAM mapped, " r " KiB with it)" }'); 0 wake-ups per idle second: $(awk -v w="$idle" 'BEGIN { print (w == 0 ? "met" : "not met") " (" w "/s)" }')"
-echo "# scale-result slices=$n controllers=$nctrl activate_mean_ms_last_step=$(awk -v x="$ams" 'BEGIN { printf "%.2f", x / 1000 }') create_mean_ms_last_step=$(awk -v x="$cms" 'BEGIN { printf "%.2f", x / 1000 }') rss_kib=$rssN rss_per_slice_kib=$(per_slice "$rssN" "$rss0" "$n") rss_noguest_per_slice_kib=$own anon_per_slice_kib=$(per_slice "$anonN" "$anon0" "$n") pss_per_slice_kib=$(per_slice "$pssN" "$pss0" "$n") shmem_kib=$shmN threads=$thrN fds=$fdsN wakeups_idle_per_s=$idle wakeups_no_slice_per_s=$idle0 wakeups_no_client_per_s=$idle_noclient stop_s=$stop_s"
+echo "# scale-result slices=$n controllers=$nctrl activate_mean_ms_last_step=$(awk -v x="$ams" 'BEGIN { printf "%.2f", x / 1000 }') create_mean_ms_last_step=$(awk -v x="$cms" 'BEGIN { printf "%.2f", x / 1000 }') rss_kib=$rssN rss_per_slice_kib=$(per_slice "$rssN" "$rss0" "$n") rss_noguest_per_slice_kib=$own anon_per_slice_kib=$(per_slice "$anonN" "$anon0" "$n") pss_per_slice_kib=$(per_slice "$pssN" "$pss0" "$n") shmem_kib=$shmN threads=$thrN fds=$fdsN wakeups_idle_per_s=$idle wakeups_no_slice_per_s=$idle0 wakeups_no_client_per_s=$idle_noclient stop_s=$stop_s rtt_one_connected_us=$(sed -n 's/.* rtt_one_connected_us=\(-*[0-9]*\).*/\1/p' <<<"$cline") rtt_all_connected_us=$(sed -n 's/.* rtt_all_connected_us=\(-*[0-9]*\).*/\1/p' <<<"$cline")"
 : "$agent_pid_was"
 tap_done
