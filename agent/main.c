@@ -5,6 +5,7 @@
 #include <locale.h>
 #include <signal.h>
 #include <stdio.h>
+#include <sys/resource.h>
 
 #include "common/config.h"
 #include "common/i18n.h"
@@ -208,6 +209,25 @@ notify_or_log(const char *state)
         g_warning("%s", error->message);
 }
 
+/* Every slice holds fds (its endpoint, the client's connection and DMA regions, eventfds), and
+ * the soft limit systemd gives services is 1024: an agent serving a few hundred slices ran out
+ * (tests/testbed/scenarios/scale.sh). The main loop uses poll(), not select(), so the soft limit
+ * may be the hard one. */
+static void
+raise_fd_limit(void)
+{
+    struct rlimit rl;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rlim_t old = rl.rlim_cur;
+
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) == 0)
+            g_debug("open files limit raised from %llu to %llu", (unsigned long long)old,
+                    (unsigned long long)rl.rlim_max);
+    }
+}
+
 static gboolean
 parse_options(int *argc, char ***argv, GError **error)
 {
@@ -266,6 +286,7 @@ main(int argc, char **argv)
     g_unix_signal_add(SIGINT, on_signal, &agent);
     /* A client vanishing mid-write must not kill the agent. */
     signal(SIGPIPE, SIG_IGN);
+    raise_fd_limit();
 
     for (; started < G_N_ELEMENTS(startup_steps); started++) {
         g_debug("starting %s", startup_steps[started].name);

@@ -25,10 +25,11 @@ STEPS=${NVP_TB_SCALE_STEPS:-16 256 1024 4096}
 BUDGET_S=${NVP_TB_SCALE_BUDGET_S:-1800} # no new step starts after this many seconds
 IDLE_S=10
 
-# fds: 4096 slices hold a listening socket, a connection and a DMA fd each; root may go far.
+# fds: 4096 slices hold a listening socket, a connection and a DMA fd each. Only the hard limit
+# is raised here (like systemd's 1024:524288 for services): the agent raises its soft limit.
+ulimit -Sn 1024
 ulimit -Hn 1048576 2>/dev/null
-ulimit -Sn "$(ulimit -Hn)"
-tap_diag "RLIMIT_NOFILE $(ulimit -Sn), fs.nr_open $(cat /proc/sys/fs/nr_open), L1 $(nproc) vCPUs, $(awk '/MemTotal/ { print int($2 / 1024) " MiB" }' /proc/meminfo)"
+tap_diag "RLIMIT_NOFILE soft $(ulimit -Sn) hard $(ulimit -Hn), fs.nr_open $(cat /proc/sys/fs/nr_open), L1 $(nproc) vCPUs, $(awk '/MemTotal/ { print int($2 / 1024) " MiB" }' /proc/meminfo)"
 modprobe vfio-pci 2>/dev/null
 
 ctrls=()
@@ -65,6 +66,7 @@ tap_check "the agent answers on its control API" cli stats
 for c in "${ctrls[@]}"; do
     tap_check "ctrl-adopt $c" cli ctrl-adopt "$c"
 done
+tap_diag "agent $(grep -i 'open files' "/proc/$agent_pid/limits" | tr -s ' ')"
 
 # mem_kib FIELD: a field of /proc/PID/status (VmRSS, RssAnon, RssFile, RssShmem) or Pss from
 # smaps_rollup, in KiB.
