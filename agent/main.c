@@ -209,10 +209,10 @@ notify_or_log(const char *state)
         g_warning("%s", error->message);
 }
 
-/* Every slice holds fds (its endpoint, the client's connection and DMA regions, eventfds), and
- * the soft limit systemd gives services is 1024: an agent serving a few hundred slices ran out
- * (tests/testbed/scenarios/scale.sh). The main loop uses poll(), not select(), so the soft limit
- * may be the hard one. */
+/* Every slice holds fds (its endpoint, the client's connection and DMA regions, eventfds): 3
+ * per idle connected slice in tests/testbed/scenarios/scale.sh, so systemd's soft limit for
+ * services (1024) would stop an agent at about 330 slices. The main loop uses poll(), not
+ * select(), so the soft limit may be the hard one. */
 static void
 raise_fd_limit(void)
 {
