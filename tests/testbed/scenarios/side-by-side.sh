@@ -84,6 +84,7 @@ sleep 1
 kill "$watcher" 2>/dev/null
 pkill -f "tail -n +1 -F $log" 2>/dev/null
 tap_is "the L2 guest ran every job" "$rc" 0
+tap_diag "conditions: L1 $(nproc) vCPUs (TCG, intel-iommu), L2 1 vCPU 512 MiB (nested TCG), $(grep -a -m1 '^fio-' "$log"), runs of ${RUNTIME} s after 2 s ramp, $REPS repetitions interleaved across arms, jobs over the first $SPAN of each device (written once before)"
 grep -a '@@nvp-step' "$log" | sed 's/^/# /'
 
 # Per run: IOPS, mean and p99 completion latency (us) from fio's JSON, agent CPU ms over the run.
