@@ -65,6 +65,11 @@ struct _NvpHwCtrl {
 
     NvpHwResetFunc reset_func;
     gpointer reset_data;
+
+    GMutex queues_lock; /* serialises queues_func calls; taken before lock */
+    NvpHwQueuesFunc queues_func;
+    gpointer queues_data;
+    gboolean queues_live; /* last state told to queues_func */
 };
 
 /* ---- registers ---- */
@@ -291,12 +296,31 @@ typedef struct {
 
 static gboolean reset_locked(NvpHwCtrl *ctrl, NvpHwResetReport *report, GError **error);
 
+/* Called with ctrl->lock released: tell queues_func when the controller went from no live I/O
+ * queue pair to some or back. */
+static void
+notify_queues(NvpHwCtrl *ctrl)
+{
+    gboolean live;
+
+    g_mutex_lock(&ctrl->queues_lock);
+    g_mutex_lock(&ctrl->lock);
+    live = ctrl->qids && nvp_hw_qid_pool_n_allocated(ctrl->qids) > 0;
+    g_mutex_unlock(&ctrl->lock);
+    if (ctrl->queues_func && live != ctrl->queues_live) {
+        ctrl->queues_live = live;
+        ctrl->queues_func(ctrl, live, ctrl->queues_data);
+    }
+    g_mutex_unlock(&ctrl->queues_lock);
+}
+
 /* Called with ctrl->lock released. */
 static void
 report_reset(NvpHwCtrl *ctrl, NvpHwResetReport *report)
 {
     if (!report->lost)
         return;
+    notify_queues(ctrl);
     if (ctrl->reset_func)
         ctrl->reset_func(ctrl, (const guint16 *)report->lost->data, report->lost->len,
                          ctrl->reset_data);
@@ -523,6 +547,17 @@ nvp_hw_ctrl_set_reset_callback(NvpHwCtrl *ctrl, NvpHwResetFunc func, gpointer da
     ctrl->reset_data = data;
 }
 
+void
+nvp_hw_ctrl_set_queues_callback(NvpHwCtrl *ctrl, NvpHwQueuesFunc func, gpointer data)
+{
+    g_mutex_lock(&ctrl->queues_lock);
+    ctrl->queues_func = func;
+    ctrl->queues_data = data;
+    ctrl->queues_live = FALSE;
+    g_mutex_unlock(&ctrl->queues_lock);
+    notify_queues(ctrl);
+}
+
 /* ---- queue pairs ---- */
 
 static gboolean
@@ -606,6 +641,7 @@ nvp_hw_ctrl_qpair_create(NvpHwCtrl *ctrl, guint64 cq_iova, guint32 cq_entries, i
 out:
     g_mutex_unlock(&ctrl->lock);
     report_reset(ctrl, &report);
+    notify_queues(ctrl);
     return ok;
 }
 
@@ -644,6 +680,7 @@ nvp_hw_ctrl_qpair_delete(NvpHwCtrl *ctrl, guint16 qid, GError **error)
 out:
     g_mutex_unlock(&ctrl->lock);
     report_reset(ctrl, &report);
+    notify_queues(ctrl);
     return ok;
 }
 
@@ -1034,6 +1071,7 @@ ctrl_free(NvpHwCtrl *ctrl)
     g_clear_pointer(&ctrl->ns, g_hash_table_unref);
     g_mutex_clear(&ctrl->lock);
     g_mutex_clear(&ctrl->dma_lock);
+    g_mutex_clear(&ctrl->queues_lock);
     g_free(ctrl->pci_addr);
     g_free(ctrl);
 }
@@ -1046,6 +1084,7 @@ nvp_hw_ctrl_adopt(const char *pci_addr, const NvpHwCtrlOptions *opts, GError **e
     ctrl = g_new0(NvpHwCtrl, 1);
     g_mutex_init(&ctrl->lock);
     g_mutex_init(&ctrl->dma_lock);
+    g_mutex_init(&ctrl->queues_lock);
     ctrl->pci_addr = g_strdup(pci_addr);
     if (opts)
         ctrl->opts = *opts;

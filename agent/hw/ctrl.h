@@ -119,8 +119,17 @@ gboolean nvp_hw_ctrl_admin(NvpHwCtrl *ctrl, const NvpNvmeSqe *cmd, guint32 *cqe_
                            guint16 *status, guint timeout_ms, GError **error);
 
 void nvp_hw_ctrl_set_reset_callback(NvpHwCtrl *ctrl, NvpHwResetFunc func, gpointer data);
+/* Called when the controller goes from no live I/O queue pair to some (live TRUE) or back (a
+ * delete, or a reset that destroyed them), from the thread that created or deleted the queue
+ * pair, never with the controller lock held; calls are serialised and alternate. Meant to run the
+ * health check only while there is I/O to lose: an idle controller needs no polling, and a dead
+ * one is found by its next admin command (timeout, abort, reset). Setting it calls func at once
+ * if queue pairs are already live. */
+typedef void (*NvpHwQueuesFunc)(NvpHwCtrl *ctrl, gboolean live, gpointer data);
+void nvp_hw_ctrl_set_queues_callback(NvpHwCtrl *ctrl, NvpHwQueuesFunc func, gpointer data);
 /* Reads CSTS; on CFS (or all-ones: device gone) resets the controller, calls the reset callback
- * and returns FALSE with NVP_HW_ERROR_FATAL. Call it periodically (e.g. a 1 s GLib timeout). */
+ * and returns FALSE with NVP_HW_ERROR_FATAL. Call it periodically (e.g. a 1 s GLib timeout) while
+ * the queues callback says I/O queue pairs are live. */
 gboolean nvp_hw_ctrl_check_health(NvpHwCtrl *ctrl, GError **error);
 /* Controller reset: all I/O queues are lost (reported through the callback), admin queue and
  * Number of Queues re-established. */

@@ -9,6 +9,7 @@
 
 #include "agent/hw/ctrl.h"
 #include "agent/hw/queue.h"
+#include "agent/pool/health.h"
 #include "agent/vctrl/vctrl.h"
 #include "common/i18n.h"
 
@@ -22,10 +23,10 @@
 #define HEALTH_INTERVAL_S 1
 
 /* Per adopted controller: its slices' virtual controllers (told about resets) and the health
- * check timer. */
+ * check timer, armed only while the controller has live I/O queue pairs (agent/hw tells us). */
 typedef struct {
     GPtrArray *vctrls; /* NvpVctrl*, not owned */
-    guint health_source;
+    NvpPoolHealth *health;
 } HwEntry;
 
 static GHashTable *hw_entries; /* NvpHwCtrl* -> HwEntry */
@@ -33,8 +34,7 @@ static GHashTable *hw_entries; /* NvpHwCtrl* -> HwEntry */
 static void
 hw_entry_free(HwEntry *e)
 {
-    if (e->health_source)
-        g_source_remove(e->health_source);
+    nvp_pool_health_free(e->health);
     g_ptr_array_unref(e->vctrls);
     g_free(e);
 }
@@ -59,6 +59,13 @@ on_health(gpointer data)
     return G_SOURCE_CONTINUE;
 }
 
+/* Any thread: the first I/O queue pair was created or the last one went away. */
+static void
+on_hw_queues(NvpHwCtrl *hw, gboolean live, gpointer data)
+{
+    nvp_pool_health_set_active(data, live);
+}
+
 static gpointer
 hw_adopt(const char *bdf, gpointer data, GError **error)
 {
@@ -75,15 +82,18 @@ hw_adopt(const char *bdf, gpointer data, GError **error)
                                            (GDestroyNotify)hw_entry_free);
     e = g_new0(HwEntry, 1);
     e->vctrls = g_ptr_array_new();
-    e->health_source = g_timeout_add_seconds(HEALTH_INTERVAL_S, on_health, hw);
+    e->health = nvp_pool_health_new(HEALTH_INTERVAL_S * 1000, on_health, hw);
     g_hash_table_insert(hw_entries, hw, e);
     nvp_hw_ctrl_set_reset_callback(hw, on_hw_reset, NULL);
+    nvp_hw_ctrl_set_queues_callback(hw, on_hw_queues, e->health);
     return hw;
 }
 
 static void
 hw_release(gpointer handle, gpointer data)
 {
+    /* the release deletes leftover queue pairs: no callback into the freed entry */
+    nvp_hw_ctrl_set_queues_callback(handle, NULL, NULL);
     if (hw_entries)
         g_hash_table_remove(hw_entries, handle);
     nvp_hw_ctrl_release(handle);
