@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include "agent/slices.h"
+
+#include "agent/pool/health.h"
 #include "common/i18n.h"
 
 #define HEALTH_INTERVAL_S 1
@@ -14,6 +16,7 @@
 typedef struct {
     char *addr;
     NvpHwCtrl *hw;
+    NvpPoolHealth *health; /* armed while hw has live I/O queue pairs */
 } SliceCtrl;
 
 struct _NvpSlices {
@@ -21,12 +24,12 @@ struct _NvpSlices {
     GPtrArray *slices; /* NvpVctrl*, owned */
     char *stats_file;
     guint usr1_source;
-    guint health_source;
 };
 
 static void
 slice_ctrl_free(SliceCtrl *c)
 {
+    nvp_pool_health_free(c->health);
     g_free(c->addr);
     g_free(c);
 }
@@ -155,16 +158,18 @@ on_hw_reset(NvpHwCtrl *hw, const guint16 *lost, guint n_lost, gpointer data)
 static gboolean
 on_health(gpointer data)
 {
-    NvpSlices *s = data;
+    g_autoptr(GError) error = NULL;
 
-    for (guint i = 0; i < s->ctrls->len; i++) {
-        SliceCtrl *c = g_ptr_array_index(s->ctrls, i);
-        g_autoptr(GError) error = NULL;
-
-        if (!nvp_hw_ctrl_check_health(c->hw, &error))
-            g_warning("%s", error->message);
-    }
+    if (!nvp_hw_ctrl_check_health(data, &error))
+        g_warning("%s", error->message);
     return G_SOURCE_CONTINUE;
+}
+
+/* Any thread: the first I/O queue pair was created or the last one went away. */
+static void
+on_hw_queues(NvpHwCtrl *hw, gboolean live, gpointer data)
+{
+    nvp_pool_health_set_active(data, live);
 }
 
 static gboolean
@@ -196,6 +201,8 @@ get_ctrl(NvpSlices *s, const char *addr, GError **error)
     c = g_new0(SliceCtrl, 1);
     c->addr = g_strdup(addr);
     c->hw = hw;
+    c->health = nvp_pool_health_new(HEALTH_INTERVAL_S * 1000, on_health, hw);
+    nvp_hw_ctrl_set_queues_callback(hw, on_hw_queues, c->health);
     g_ptr_array_add(s->ctrls, c);
     return hw;
 }
@@ -230,8 +237,6 @@ nvp_slices_new(char **specs, const char *stats_file, GError **error)
         g_message(_("Slice %1$s of %2$s ready (%3$s mode)."), nvp_vctrl_get_name(v), addr,
                   nvp_vctrl_mode_to_string(cfg.mode));
     }
-    if (s->ctrls->len > 0)
-        s->health_source = g_timeout_add_seconds(HEALTH_INTERVAL_S, on_health, s);
     s->usr1_source = g_unix_signal_add(SIGUSR1, on_usr1, s);
     return g_steal_pointer(&s);
 }
@@ -263,8 +268,6 @@ nvp_slices_free(NvpSlices *s)
         return;
     if (s->usr1_source)
         g_source_remove(s->usr1_source);
-    if (s->health_source)
-        g_source_remove(s->health_source);
     if (s->slices) {
         if (s->slices->len > 0) {
             g_autoptr(GError) error = NULL;
@@ -278,8 +281,11 @@ nvp_slices_free(NvpSlices *s)
         g_ptr_array_unref(s->slices);
     }
     if (s->ctrls) {
-        for (guint i = 0; i < s->ctrls->len; i++)
-            nvp_hw_ctrl_release(((SliceCtrl *)g_ptr_array_index(s->ctrls, i))->hw);
+        for (guint i = 0; i < s->ctrls->len; i++) {
+            SliceCtrl *c = g_ptr_array_index(s->ctrls, i);
+            nvp_hw_ctrl_set_queues_callback(c->hw, NULL, NULL);
+            nvp_hw_ctrl_release(c->hw);
+        }
         g_ptr_array_unref(s->ctrls);
     }
     g_free(s->stats_file);

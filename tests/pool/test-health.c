@@ -45,7 +45,7 @@ test_armed_while_active(void)
     g_assert_true(nvp_pool_health_is_armed(h));
     nvp_pool_health_set_active(h, TRUE); /* idempotent */
     run_for(100);
-    g_assert_cmpuint(n, >=, 2); /* kept running although check returned REMOVE */
+    g_assert_cmpuint(n, >=, 2);           /* kept running although check returned REMOVE */
     nvp_pool_health_set_active(h, FALSE); /* last queue pair gone */
     g_assert_false(nvp_pool_health_is_armed(h));
     n = 0;
