@@ -25,8 +25,10 @@ struct _NvpAdmin {
     NvpAdminRing cq;
     gboolean enabled;
 
-    NvpAdminCq cqs[NVP_ADMIN_MAX_IO_QUEUES + 1];
-    NvpAdminSq sqs[NVP_ADMIN_MAX_IO_QUEUES + 1];
+    /* index = queue ID, 0..cfg.n_qpairs (the grant; 0 unused): every guest ID is checked
+     * against cfg.n_qpairs before use */
+    NvpAdminCq *cqs;
+    NvpAdminSq *sqs;
     guint n_live_queues;
 
     /* features (current values) */
@@ -907,11 +909,11 @@ void
 nvp_admin_reset(NvpAdmin *a)
 {
     /* hardware queues first: nothing else may go while the SSD can still reach guest memory */
-    for (guint16 q = 1; q <= NVP_ADMIN_MAX_IO_QUEUES; q++) {
+    for (guint16 q = 1; q <= a->cfg.n_qpairs; q++) {
         if (a->sqs[q].live)
             unbind_sq(a, q);
     }
-    for (guint16 q = 1; q <= NVP_ADMIN_MAX_IO_QUEUES; q++) {
+    for (guint16 q = 1; q <= a->cfg.n_qpairs; q++) {
         if (a->cqs[q].live) {
             a->cqs[q].live = FALSE;
             nvp_regs_set_cq(a->regs, q, 0);
@@ -931,6 +933,9 @@ nvp_admin_new(const NvpAdminConfig *cfg, NvpRegs *regs, const NvpAdminBackend *b
     NvpAdmin *a = g_new0(NvpAdmin, 1);
 
     a->cfg = *cfg; /* the pointers in cfg are used by the builders only */
+    a->cfg.n_qpairs = MIN(cfg->n_qpairs, NVP_ADMIN_MAX_IO_QUEUES);
+    a->cqs = g_new0(NvpAdminCq, a->cfg.n_qpairs + 1u);
+    a->sqs = g_new0(NvpAdminSq, a->cfg.n_qpairs + 1u);
     a->regs = regs;
     a->backend = *backend;
     a->data = data;
@@ -949,6 +954,10 @@ nvp_admin_new(const NvpAdminConfig *cfg, NvpRegs *regs, const NvpAdminBackend *b
 void
 nvp_admin_free(NvpAdmin *a)
 {
+    if (!a)
+        return;
+    g_free(a->cqs);
+    g_free(a->sqs);
     g_free(a);
 }
 
@@ -973,11 +982,11 @@ nvp_admin_get_stats(NvpAdmin *a)
 const NvpAdminCq *
 nvp_admin_get_cq(NvpAdmin *a, guint16 qid)
 {
-    return qid <= NVP_ADMIN_MAX_IO_QUEUES && a->cqs[qid].live ? &a->cqs[qid] : NULL;
+    return qid <= a->cfg.n_qpairs && a->cqs[qid].live ? &a->cqs[qid] : NULL;
 }
 
 const NvpAdminSq *
 nvp_admin_get_sq(NvpAdmin *a, guint16 qid)
 {
-    return qid <= NVP_ADMIN_MAX_IO_QUEUES && a->sqs[qid].live ? &a->sqs[qid] : NULL;
+    return qid <= a->cfg.n_qpairs && a->sqs[qid].live ? &a->sqs[qid] : NULL;
 }

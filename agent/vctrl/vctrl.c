@@ -84,7 +84,10 @@ struct _NvpVctrl {
     gint n_mapped;       /* atomic */
     NvpHwDmaBuf *scratch;
 
-    VctrlQueue queues[NVP_REGS_MAX_QID + 1];
+    /* index = guest queue ID, 0..cfg.n_qpairs (the grant; entry 0, the admin queue, unused);
+     * every guest-controlled index goes through vctrl_queue() */
+    VctrlQueue *queues;
+    guint n_queues;
 
     /* counters of what survives a reset */
     guint64 n_dma_maps;
@@ -219,7 +222,7 @@ n_hw_vectors(NvpVctrl *v)
 {
     guint n = v->shares->len;
 
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++)
+    for (guint i = 1; i < v->n_queues; i++)
         if (v->queues[i].live && v->queues[i].hw_vector >= 0 && !v->queues[i].share)
             n++;
     return n;
@@ -275,7 +278,7 @@ queue_take_vector(NvpVctrl *v, VctrlQueue *q, GError **error)
             load = nvp_irq_share_get_n_cqs(s);
         }
     }
-    for (guint i = 1; q->irq.ring && load > 1 && i <= NVP_REGS_MAX_QID; i++) {
+    for (guint i = 1; q->irq.ring && load > 1 && i < v->n_queues; i++) {
         VctrlQueue *o = &v->queues[i];
 
         if (o->live && o->hw_vector >= 0 && !o->share && o->irq.ring) {
@@ -350,15 +353,25 @@ queue_destroy(NvpVctrl *v, VctrlQueue *q)
     q->hw_vector = -1;
 }
 
+/* The I/O queue of a guest queue ID, NULL outside the grant (1..cfg.n_qpairs). The admin layer
+ * and the doorbell decoder already refuse such IDs; this keeps the array safe on its own. */
+static VctrlQueue *
+vctrl_queue(NvpVctrl *v, guint qid)
+{
+    return qid >= 1 && qid < v->n_queues ? &v->queues[qid] : NULL;
+}
+
 static guint16
 backend_create_qpair(gpointer data, const NvpAdminQueuePair *qp)
 {
     NvpVctrl *v = data;
-    VctrlQueue *q = &v->queues[qp->sqid];
+    VctrlQueue *q = vctrl_queue(v, qp->sqid);
     g_autoptr(GError) error = NULL;
     guint64 sq_iova;
     guint64 cq_iova = v->window_base + qp->cq_gpa;
 
+    if (!q)
+        return NVP_STATUS_SPECIFIC(NVME_SC_QID_INVALID);
     memset(q, 0, sizeof(*q));
     q->hw_vector = -1;
     q->sqid = qp->sqid;
@@ -442,19 +455,21 @@ static void
 backend_delete_qpair(gpointer data, guint16 sqid)
 {
     NvpVctrl *v = data;
+    VctrlQueue *q = vctrl_queue(v, sqid);
 
-    queue_destroy(v, &v->queues[sqid]);
+    if (q)
+        queue_destroy(v, q);
 }
 
 static guint16
 backend_abort(gpointer data, guint16 sqid, guint16 cid, guint32 *dw0)
 {
     NvpVctrl *v = data;
-    VctrlQueue *q = &v->queues[sqid];
+    VctrlQueue *q = vctrl_queue(v, sqid);
     NvpNvmeSqe cmd = { 0 };
     guint16 status = 0;
 
-    if (!q->live || !q->hw_qid)
+    if (!q || !q->live || !q->hw_qid)
         return 0;
     cmd.opcode = nvme_admin_abort_cmd;
     cmd.cdw10 = GUINT32_TO_LE((guint32)q->hw_qid | ((guint32)cid << 16));
@@ -478,7 +493,7 @@ backend_io_figures(gpointer data, NvpAdminIoFigures *out)
     guint64 reads = v->old_reads, writes = v->old_writes;
     guint64 br = v->old_blocks_read, bw = v->old_blocks_written;
 
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+    for (guint i = 1; i < v->n_queues; i++) {
         reads += v->queues[i].st.n_reads;
         writes += v->queues[i].st.n_writes;
         br += v->queues[i].st.blocks_read;
@@ -523,7 +538,7 @@ static void
 io_cq_head(NvpVctrl *v, guint16 cqid, guint32 head)
 {
     /* the guest CQ is the hardware CQ of the pair its SQ is bound to (one SQ per CQ) */
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+    for (guint i = 1; i < v->n_queues; i++) {
         VctrlQueue *q = &v->queues[i];
 
         if (q->live && q->cqid == cqid) {
@@ -551,6 +566,7 @@ bar0_access(gpointer data, guint64 offset, void *buf, guint32 len, gboolean is_w
 {
     NvpVctrl *v = data;
     NvpRegsEvent ev;
+    VctrlQueue *q;
     guint64 value = 0;
 
     if (!is_write) {
@@ -584,8 +600,8 @@ bar0_access(gpointer data, guint64 offset, void *buf, guint32 len, gboolean is_w
     case NVP_REGS_EVENT_SQ_TAIL:
         if (ev.qid == 0)
             nvp_admin_sq_tail(v->admin, ev.value);
-        else if (v->queues[ev.qid].live)
-            io_sq_tail(v, &v->queues[ev.qid], ev.value);
+        else if ((q = vctrl_queue(v, ev.qid)) && q->live)
+            io_sq_tail(v, q, ev.value);
         break;
     case NVP_REGS_EVENT_CQ_HEAD:
         if (ev.qid == 0)
@@ -614,7 +630,7 @@ dev_region_access(gpointer dev, guint region, guint64 offset, void *buf, guint32
 static gboolean
 any_queue_live(NvpVctrl *v)
 {
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++)
+    for (guint i = 1; i < v->n_queues; i++)
         if (v->queues[i].live)
             return TRUE;
     return FALSE;
@@ -702,7 +718,7 @@ dev_irqs_changed(gpointer dev, guint irq_index, guint start, guint count)
 
     if (irq_index != VFIO_PCI_MSIX_IRQ_INDEX)
         return;
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+    for (guint i = 1; i < v->n_queues; i++) {
         VctrlQueue *q = &v->queues[i];
 
         if (q->live && q->guest_vector >= start && q->guest_vector - start < count)
@@ -910,6 +926,8 @@ nvp_vctrl_new(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, GError **error)
         return NULL;
 
     v = g_new0(NvpVctrl, 1);
+    v->n_queues = cfg->n_qpairs + 1u;
+    v->queues = g_new0(VctrlQueue, v->n_queues);
     v->hw = hw;
     v->cfg = *cfg;
     v->socket_path = g_strdup(cfg->socket_path);
@@ -927,7 +945,7 @@ nvp_vctrl_new(NvpHwCtrl *hw, const NvpVctrlConfig *cfg, GError **error)
     v->max_transfer = hw_mdts && hw_mdts < MAX_TRANSFER ? hw_mdts : MAX_TRANSFER;
     v->max_entries = MIN(nvp_hw_ctrl_get_max_queue_entries(hw),
                          cfg->max_queue_entries ? cfg->max_queue_entries : DEFAULT_MAX_ENTRIES);
-    for (guint i = 0; i <= NVP_REGS_MAX_QID; i++)
+    for (guint i = 0; i < v->n_queues; i++)
         v->queues[i].hw_vector = -1;
     v->shares = g_ptr_array_new();
     /* Not exclusive: a thread only while jobs are queued (GLib's shared threads leave after
@@ -1001,7 +1019,7 @@ nvp_vctrl_free(NvpVctrl *v)
     g_clear_pointer(&v->server, nvp_vfu_server_free);
     if (v->admin)
         nvp_admin_reset(v->admin);
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++)
+    for (guint i = 1; i < v->n_queues; i++)
         queue_destroy(v, &v->queues[i]);
     /* the last queue of each shared vector freed it */
     g_warn_if_fail(!v->shares || v->shares->len == 0);
@@ -1016,6 +1034,7 @@ nvp_vctrl_free(NvpVctrl *v)
     if (v->window_allocated)
         nvp_hw_ctrl_window_free(v->hw, v->window_base);
     registry_remove(v);
+    g_free(v->queues);
     g_free(v->serial);
     g_free(v->socket_path);
     g_free(v->name);
@@ -1039,7 +1058,7 @@ nvp_vctrl_hw_lost_queues(NvpVctrl *v, const guint16 *lost_qids, guint n_lost)
 {
     gboolean hit = FALSE;
 
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+    for (guint i = 1; i < v->n_queues; i++) {
         VctrlQueue *q = &v->queues[i];
 
         for (guint j = 0; q->live && j < n_lost; j++) {
@@ -1096,7 +1115,7 @@ nvp_vctrl_dump_stats(NvpVctrl *v, GString *out)
                            " admin-invalid-opcode %" G_GUINT64_FORMAT
                            " aer-events %" G_GUINT64_FORMAT "\n",
                            as->commands, as->refused, as->invalid_opcode, as->aer_events);
-    for (guint i = 1; i <= NVP_REGS_MAX_QID; i++) {
+    for (guint i = 1; i < v->n_queues; i++) {
         VctrlQueue *q = &v->queues[i];
         guint64 rej = 0;
 

@@ -507,6 +507,20 @@ test_queues(Fixture *f, gconstpointer data)
     g_assert_cmpuint(submit(f, create_sq_cmd(2, 64, 2, 0x90000), NULL), ==,
                      ST_GENERIC(NVME_SC_INTERNAL));
     g_assert_null(nvp_admin_get_sq(f->admin, 2));
+
+    /* queue IDs past the grant (2 pairs; the tables hold 3 entries) are refused, never looked up */
+    g_assert_cmpuint(submit(f, create_sq_cmd(3, 64, 2, 0x90000), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_QID_INVALID));
+    g_assert_cmpuint(submit(f, create_sq_cmd(2, 64, 3, 0x90000), NULL), ==,
+                     ST_SPECIFIC(NVME_SC_CQ_INVALID));
+    del = (NvpNvmeSqe){ .opcode = nvme_admin_delete_sq, .cdw10 = 64 };
+    g_assert_cmpuint(submit(f, del, NULL), ==, ST_SPECIFIC(NVME_SC_QID_INVALID));
+    del = (NvpNvmeSqe){ .opcode = nvme_admin_delete_cq, .cdw10 = 0xffff };
+    g_assert_cmpuint(submit(f, del, NULL), ==, ST_SPECIFIC(NVME_SC_QID_INVALID));
+    g_assert_null(nvp_admin_get_cq(f->admin, 3));
+    g_assert_null(nvp_admin_get_sq(f->admin, 64));
+    g_assert_null(nvp_admin_get_cq(f->admin, 0xffff));
+    g_assert_cmpstr(f->log->str, ==, "create(1,1);delete(1);create(2,2);");
 }
 
 /* Controller reset deletes every hardware queue pair. */
