@@ -47,6 +47,7 @@ guest_script() {
     cat <<'EOS'
 dev_a=$(nvme_ns nvp-ba); dev_b=$(nvme_ns nvp-strict); dev_c=$(nvme_ns nvp-trusted); dev_d=$(nvme_ns nvp-emu)
 step 'L2 sees all four arms' test -n "$dev_a" -a -n "$dev_b" -a -n "$dev_c" -a -n "$dev_d"
+echo "@@fio-version $(fio --version)@@"
 EOS
     for arm in a b c d; do
         echo "step 'arm $arm: precondition $SPAN' fio --name=pre --filename=\$dev_$arm --rw=write --bs=1M --size=$SPAN --direct=1 --ioengine=libaio --iodepth=4 --output-format=terse"
@@ -57,7 +58,7 @@ EOS
             args=${job#*:}
             for arm in a b c d; do
                 echo "echo '@@bench-begin $rep $name $arm@@'; sleep 1"
-                echo "fio --name=$name --filename=\$dev_$arm $args --size=$SPAN --direct=1 --ioengine=libaio --time_based --runtime=$RUNTIME --ramp_time=2 --randrepeat=0 --output-format=json --output=/tmp/out.json"
+                echo "fio --name=$name --filename=\$dev_$arm $args --size=$SPAN --direct=1 --ioengine=libaio --time_based --runtime=$RUNTIME --ramp_time=2 --randrepeat=0 --eta=never --output-format=json --output=/tmp/out.json"
                 echo "echo '@@bench-end $rep $name $arm@@'; echo '@@json-begin@@'; cat /tmp/out.json; echo '@@json-end@@'"
             done
         done
@@ -84,7 +85,7 @@ sleep 1
 kill "$watcher" 2>/dev/null
 pkill -f "tail -n +1 -F $log" 2>/dev/null
 tap_is "the L2 guest ran every job" "$rc" 0
-tap_diag "conditions: L1 $(nproc) vCPUs (TCG, intel-iommu), L2 1 vCPU 512 MiB (nested TCG), $(grep -a -m1 '^fio-' "$log"), runs of ${RUNTIME} s after 2 s ramp, $REPS repetitions interleaved across arms, jobs over the first $SPAN of each device (written once before)"
+tap_diag "conditions: L1 $(nproc) vCPUs (TCG, intel-iommu), L2 1 vCPU 512 MiB (nested TCG), $(sed -n 's/.*@@fio-version \(.*\)@@.*/\1/p' "$log" | head -n 1), runs of ${RUNTIME} s after 2 s ramp, $REPS repetitions interleaved across arms, jobs over the first $SPAN of each device (written once before)"
 grep -a '@@nvp-step' "$log" | sed 's/^/# /'
 
 # Per run: IOPS, mean and p99 completion latency (us) from fio's JSON, agent CPU ms over the run.
@@ -93,9 +94,10 @@ import json, re, sys
 log, cpu, hz = sys.argv[1], sys.argv[2], int(sys.argv[3])
 marks = {}
 for line in open(cpu, errors="replace"):
-    f = line.split()
-    if len(f) >= 6 and f[0] in ("bench-begin", "bench-end"):
-        marks[(f[0], f[1], f[2], f[3])] = int(f[4])
+    # a marker may follow fio's progress output on the same console line
+    m = re.search(r"(bench-begin|bench-end) (\d+) (\S+) (\S) (\d+) ", line)
+    if m:
+        marks[m.group(1, 2, 3, 4)] = int(m.group(5))
 text = open(log, errors="replace").read()
 runs = re.findall(r"@@bench-end (\d+) (\S+) (\S)@@.*?@@json-begin@@(.*?)@@json-end@@", text, re.S)
 for rep, name, arm, js in runs:
