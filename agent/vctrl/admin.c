@@ -143,8 +143,11 @@ prp_copy(NvpAdmin *a, const NvpNvmeSqe *cmd, void *buf, guint32 len, gboolean to
                 memcpy(entries + n, src, take * 8);
                 n += take;
                 got += take;
-                if (got < need)
-                    list = src[take];
+                if (got < need) {
+                    memcpy(&list, src + take, sizeof(list));
+                    if (list & 7) /* the next list is qword aligned, like the first */
+                        return FALSE;
+                }
             }
         }
     }
