@@ -5,7 +5,9 @@
 # virt-nvmepool attach-volume --config; virsh start boots the L2 guest, which writes a pattern
 # with fio; virsh destroy frees the slice (0 active slices, queue pairs back in the pool); virsh
 # start again and the guest reads the pattern back intact; starting a second domain on the same
-# volume fails with a clear message; detach-volume then virsh undefine leave nothing behind.
+# volume fails with a clear message; a third domain, running, gets the volume hot-plugged with
+# attach-volume --live, reads the pattern through it and gives it back with detach-volume --live;
+# detach-volume then virsh undefine leave nothing behind.
 # nvp-testbed: --ssd serial=nvp-virsh0,size=512M,max_ioqpairs=16 --timeout 2400
 . /nvp/src/tests/testbed/lib.sh
 need_build
@@ -22,7 +24,7 @@ cli() { "$NVP_CLI" "$@"; }
 json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 cleanup() {
     local d
-    for d in vm1 vm2; do $VIRSH destroy $d >/dev/null 2>&1; done
+    for d in vm1 vm2 vm3; do $VIRSH destroy $d >/dev/null 2>&1; done
     [[ -n $agent_pid ]] && kill "$agent_pid" 2>/dev/null
 }
 trap cleanup EXIT
@@ -233,6 +235,49 @@ tap_is "the volume's first $FIO_SIZE have the same sha256 in both boots" "${sha2
 expect "virsh destroy vm1" 0 "Domain 'vm1' destroyed" $VIRSH_LOUD destroy vm1
 sleep 1
 tap_is "0 active slices after the second destroy" "$(active_slices)" 0
+
+# ---------------------------------------------------------------- hot plug into a running domain
+
+# vm3: shared memfd RAM and an empty hot-pluggable root port (no USB controller, which libvirt
+# would otherwise put on it), no volume; its guest waits for an NVMe namespace to appear and
+# verifies the pattern through it.
+domain_xml vm3 | sed "s|  <os>|  <memoryBacking>\n    <source type='memfd'/>\n    <access mode='shared'/>\n  </memoryBacking>\n  <os>|; s|    <memballoon model='none'/>|    <controller type='usb' model='none'/>\n    <controller type='pci' index='1' model='pcie-root-port'/>\n    <memballoon model='none'/>|" >"$work/vm3.xml"
+tap_check "virsh define vm3 (memfd shared memory, an empty pcie-root-port)" $VIRSH define "$work/vm3.xml"
+: >"$work/vm3-console.log"
+make_initrd 'i=0
+while [ -z "$(ls /sys/block | grep "^nvme[0-9]*n1$")" ] && [ $i -lt 900 ]; do
+    [ $i = 0 ] && echo "@@hotplug waiting@@"
+    sleep 1
+    i=$((i + 1))
+done
+'"$GUEST_NS
+step 'fio verifies the pattern through the hot-plugged slice' $FIO_JOB --verify_only"
+t0=$SECONDS
+expect "virsh start vm3" 0 "Domain 'vm3' started" $VIRSH_LOUD start vm3
+tap_is "vm3 runs without a slice" "$(active_slices)" 0
+for ((i = 0; i < 900; i++)); do
+    grep -aq '@@hotplug waiting@@' "$work/vm3-console.log" 2>/dev/null && break
+    sleep 1
+done
+tap_diag "vm3's guest waits for a disk after $((SECONDS - t0)) s"
+expect "attach-volume vm3 $VOL --live" 0 "Volume '$VOL' attached to domain 'vm3'" \
+    cli attach-volume vm3 $VOL --live
+tap_is "vm3 holds one active slice" "$(active_slices)" 1
+$VIRSH dumpxml vm3 | grep -q 'vfio-user-pci\|hostdev\|virt-nvmepool' &&
+    tap_ok "vm3's live definition shows the hot-plugged device" ||
+    tap_fail "vm3's live definition shows the hot-plugged device" "$($VIRSH dumpxml vm3)"
+tap_is "vm3's persistent definition is unchanged (--live only)" \
+    "$($VIRSH dumpxml --inactive vm3 | grep -c virt-nvmepool.org)" 0
+rc=$(wait_marker vm3 900) || rc=none
+tap_diag "$(grep -a -v '^$' "$work/vm3-console.log" | tail -n 20)"
+tap_is "the guest found the hot-plugged disk and read the pattern back" "$rc" 0
+expect "detach-volume vm3 $VOL --live (the guest releases the device)" 0 \
+    "Volume '$VOL' detached from domain 'vm3'" cli detach-volume vm3 $VOL --live --timeout 300000
+tap_is "0 active slices after the hot unplug" "$(active_slices)" 0
+tap_is "the queue pairs are back in the pool after the hot unplug" \
+    "$(cli stats --json | json 'd["queues_free"]')" "$free0"
+expect "virsh destroy vm3" 0 "Domain 'vm3' destroyed" $VIRSH_LOUD destroy vm3
+tap_check "virsh undefine vm3" $VIRSH undefine vm3
 
 # ---------------------------------------------------------------- detach + undefine
 
